@@ -69,6 +69,7 @@ def layout_path(
     stock: str,
     venue_or_dataset: str,
     day: dt.date,
+    *,
     ext: str = "parquet",
     schema: str = "mbp-10",
 ) -> Path:
