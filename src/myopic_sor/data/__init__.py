@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from myopic_sor.data._layout import LayoutFile, discover, layout_path
 from myopic_sor.data._schema import (
     ACTION_ADD,
     ACTION_CANCEL,
@@ -18,6 +19,18 @@ from myopic_sor.data._schema import (
     VenueData,
     level_column,
 )
+from myopic_sor.data._validate import (
+    CheckResult,
+    DataFilterLike,
+    FilterReport,
+    ValidationReport,
+    apply_filters,
+    data_quality_checks,
+    filter_mask,
+    validate_data,
+    validate_market_data,
+    validate_venue,
+)
 
 __all__ = [
     "ACTION_ADD",
@@ -31,7 +44,20 @@ __all__ = [
     "SIDE_ASK",
     "SIDE_BID",
     "SIDE_NONE",
+    "CheckResult",
+    "DataFilterLike",
+    "FilterReport",
+    "LayoutFile",
     "MarketData",
+    "ValidationReport",
     "VenueData",
+    "apply_filters",
+    "data_quality_checks",
+    "discover",
+    "filter_mask",
+    "layout_path",
     "level_column",
+    "validate_data",
+    "validate_market_data",
+    "validate_venue",
 ]

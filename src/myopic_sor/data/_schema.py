@@ -145,7 +145,9 @@ class VenueData:
 
     Notes
     -----
-    Construction checks names, dtypes and lengths (cheap); value checks such as sorted
+    Columns whose dtype already matches are wrapped without a copy, as read-only views: do not
+    mutate an array after handing it over. Construction checks names, dtypes and lengths
+    (cheap); value checks such as sorted
     timestamps or crossed books live in :func:`myopic_sor.data.validate_venue`.
     """
 
@@ -203,6 +205,7 @@ class VenueData:
                 raise DataValidationError(
                     f"{where}: column {name!r} has {a.shape[0]} rows, expected {n}"
                 )
+            a = a.view()  # a read-only view: the caller's own array stays writeable
             a.flags.writeable = False  # shared views must not be mutated behind our back
             cols[name] = a
         if "depth" not in cols:

@@ -114,3 +114,11 @@ def test_session_bounds_follow_new_york_dst() -> None:
     lo, hi = md.session_bounds_ns(dt.time(9, 30), dt.time(16, 0))
     assert lo == np.datetime64("2025-04-02T13:30:00", "ns").astype(np.int64)  # EDT = UTC-4
     assert hi - lo == 23_400 * 10**9
+
+
+def test_caller_arrays_stay_writeable() -> None:
+    cols = _columns()
+    vd = VenueData("XNAS", "AAPL", cols)
+    cols["price"][0] = 1.0  # the caller's array is not frozen ...
+    assert vd["price"][0] == 1.0  # ... and VenueData shares its memory (no copy)
+    assert not vd["price"].flags.writeable
