@@ -1,20 +1,254 @@
-"""Typer application (filled in as commands land)."""
+"""The ``myopic-sor`` command line: a thin typer shell over the library.
+
+Each command parses its options, calls one library function and prints the result (a rich table
+for people, ``--json`` for programs). Library errors exit with code 2 and one line on stderr;
+``--debug`` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Optimal trade execution.")
+from myopic_sor.exceptions import MyopicSorError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Optimal trade execution: myopic scheduling + smart order routing + simulation.",
+)
+config_app = typer.Typer(no_args_is_help=True, help="Show and check configuration.")
+app.add_typer(config_app, name="config")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
 
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+) -> None:
+    """Optimal trade execution: myopic scheduling + smart order routing + simulation."""
+    level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
+    from rich.logging import RichHandler
+
+    handler = RichHandler(show_path=False, console=_stderr_console())
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    warnings.showwarning = _show_warning
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    sys.stderr.write(f"warning: {category.__name__}: {message}\n")
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+# ----------------------------------------------------------------------------------------------
+# version
 @app.command()
 def version() -> None:
-    """Print the version."""
+    """Print the installed version.
+
+    Example: ``myopic-sor version``
+    """
     from myopic_sor import __version__
 
     typer.echo(__version__)
 
 
-def main() -> None:
-    """Entry point of the console script."""
-    app()
+# ----------------------------------------------------------------------------------------------
+# config
+@config_app.command("show")
+def config_show(
+    preset: Annotated[str | None, typer.Option(help="Named preset from parameters.json.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML/JSON file.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override, e.g. --set strategy.S=500 (repeatable)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the effective configuration (defaults < preset < file < --set).
+
+    Example: ``myopic-sor config show --preset conservative --set execution.order_freq=60``
+    """
+    from myopic_sor.config import config_hash, config_to_dict, dump_config, load_config
+
+    cfg = load_config(config, preset=preset, overrides=set_ or None)
+    if as_json or fmt == "json":
+        _emit_json({"hash": config_hash(cfg), "config": config_to_dict(cfg)})
+        return
+    typer.echo(dump_config(cfg, fmt="yaml"), nl=False)
+
+
+@config_app.command("presets")
+def config_presets(as_json: JsonOpt = False) -> None:
+    """List the named presets shipped in parameters.json.
+
+    Example: ``myopic-sor config presets``
+    """
+    from myopic_sor.config import list_presets
+
+    names = list_presets()
+    if as_json:
+        _emit_json(names)
+    else:
+        typer.echo("\n".join(names))
+
+
+# ----------------------------------------------------------------------------------------------
+# inspect-data
+@app.command("inspect-data")
+def inspect_data(
+    paths: Annotated[list[Path], typer.Argument(help="Files or a layout directory.")],
+    symbol: Annotated[str | None, typer.Option(help="Symbol to keep.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Day YYYY-MM-DD.")] = None,
+    start: Annotated[str | None, typer.Option(help="Local start time HH:MM.")] = None,
+    end: Annotated[str | None, typer.Option(help="Local end time HH:MM.")] = None,
+    venue: Annotated[str | None, typer.Option(help="Venue name for a lone file.")] = None,
+    tz: Annotated[str, typer.Option("--tz", help="Exchange time zone.")] = "America/New_York",
+    repair: Annotated[bool, typer.Option(help="Sort unsorted rows, drop duplicates.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load any supported input and print per-venue rows, time span, trades, spread, depth and
+    data-quality counts.
+
+    Inputs: Databento MBP-10/MBP-1 (.dbn, .dbn.zst, .parquet, .csv), a LOBSTER message file and
+    its orderbook file, TAQ quotes then trades, or a directory in the spec's layout.
+
+    Example: ``myopic-sor inspect-data ./data/AAPL --date 2025-04-02 --json``
+    """
+    from myopic_sor.data import inspect_market_data
+
+    summary = inspect_market_data(
+        *paths, symbol=symbol, day=date, start=start, end=end, venue=venue, timezone=tz,
+        repair=repair,
+    )  # fmt: skip
+    if as_json:
+        _emit_json(summary)
+        return
+    _print_summary(summary)
+
+
+def _fmt(x: Any, nd: int = 4) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:,.{nd}f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)
+
+
+def _local(ts_ns: int | None, tz: str) -> str:
+    import pandas as pd
+
+    if ts_ns is None:
+        return "-"
+    return pd.Timestamp(ts_ns, unit="ns", tz="UTC").tz_convert(tz).strftime("%H:%M:%S.%f")
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    con.print(
+        f"[bold]{summary['symbol']}[/bold] {summary['date']} ({summary['timezone']}): "
+        f"{summary['n_events']:,} events in {len(summary['venues'])} venue(s)"
+    )
+    venues = summary["venues"]
+    tz = summary["timezone"]
+    t = Table(show_header=True)
+    t.add_column("")
+    for name in venues:
+        t.add_column(name, justify="right")
+
+    def stat(key: str, field: str, nd: int = 4) -> list[str]:
+        return [_fmt((v.get(key) or {}).get(field), nd) for v in venues.values()]
+
+    rows: list[tuple[str, list[str]]] = [
+        ("rows", [_fmt(v["rows"]) for v in venues.values()]),
+        ("first event", [_local(v.get("first_ts_ns"), tz) for v in venues.values()]),
+        ("last event", [_local(v.get("last_ts_ns"), tz) for v in venues.values()]),
+        ("trades", [_fmt(v["trades"]) for v in venues.values()]),
+        ("traded volume", [_fmt(v["traded_volume"]) for v in venues.values()]),
+        ("book levels", [_fmt(v.get("levels")) for v in venues.values()]),
+        ("spread median ($)", stat("spread", "median")),
+        ("spread p95 ($)", stat("spread", "p95")),
+        ("spread median (bps)", stat("spread_bps", "median", 2)),
+        ("bid depth median", stat("depth_bid", "median", 0)),
+        ("ask depth median", stat("depth_ask", "median", 0)),
+        ("one-sided rows", [_fmt(v.get("one_sided_rows")) for v in venues.values()]),
+    ]
+    issues = [(v.get("quality") or {}).get("issues", {}) for v in venues.values()]
+    for check in sorted({k for d in issues for k in d}):
+        rows.append((f"quality: {check}", [_fmt(d.get(check, 0)) for d in issues]))
+    if not any(issues):
+        rows.append(("quality", ["ok"] * len(venues)))
+    for label, cells in rows:
+        t.add_row(label, *cells)
+    con.print(t)
+    for w in summary.get("warnings", []):
+        con.print(f"[yellow]warning:[/yellow] {w}")
+
+
+# ----------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: library errors exit 2 with one line; ``--debug`` shows the traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="myopic-sor", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        raise SystemExit(130) from None
+    except (MyopicSorError, OSError) as exc:
+        if debug:
+            traceback.print_exc()
+        else:
+            msg = " ".join(str(exc).split())
+            sys.stderr.write(f"myopic-sor: error: {msg}\n")
+        raise SystemExit(2) from None
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        else:
+            sys.stderr.write(
+                f"myopic-sor: internal error: {type(exc).__name__}: {exc} "
+                "(rerun with --debug for the traceback and report it)\n"
+            )
+        raise SystemExit(1) from None

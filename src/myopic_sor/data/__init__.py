@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from myopic_sor.data._databento import (
+    read_databento,
+    read_dbn,
+    read_mbp_csv,
+    read_mbp_parquet,
+    write_venue,
+)
 from myopic_sor.data._layout import LayoutFile, discover, layout_path
+from myopic_sor.data._load import detect_format, load_market_data
+from myopic_sor.data._lobster import read_lobster
 from myopic_sor.data._schema import (
     ACTION_ADD,
     ACTION_CANCEL,
@@ -19,6 +28,12 @@ from myopic_sor.data._schema import (
     VenueData,
     level_column,
 )
+from myopic_sor.data._summary import (
+    inspect_market_data,
+    summarize_market_data,
+    summarize_venue,
+)
+from myopic_sor.data._taq import read_taq
 from myopic_sor.data._validate import (
     CheckResult,
     DataFilterLike,
@@ -53,11 +68,23 @@ __all__ = [
     "VenueData",
     "apply_filters",
     "data_quality_checks",
+    "detect_format",
     "discover",
     "filter_mask",
+    "inspect_market_data",
     "layout_path",
     "level_column",
+    "load_market_data",
+    "read_databento",
+    "read_dbn",
+    "read_lobster",
+    "read_mbp_csv",
+    "read_mbp_parquet",
+    "read_taq",
+    "summarize_market_data",
+    "summarize_venue",
     "validate_data",
     "validate_market_data",
     "validate_venue",
+    "write_venue",
 ]

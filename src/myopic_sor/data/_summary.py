@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from myopic_sor._typing import PathLike
 from myopic_sor.data._schema import ACTION_TRADE, MarketData, VenueData
+from myopic_sor.data._validate import ValidationReport, validate_market_data
+from myopic_sor.exceptions import DataQualityWarning
 
-__all__ = ["summarize_market_data", "summarize_venue"]
+__all__ = ["inspect_market_data", "summarize_market_data", "summarize_venue"]
 
 
 def _iso(ts_ns: int, tz: str) -> str:
@@ -103,4 +108,56 @@ def summarize_market_data(
         "timezone": md.timezone,
         "n_events": md.n_events,
         "venues": venues,
+    }
+
+
+def inspect_market_data(
+    *paths: PathLike,
+    symbol: str | None = None,
+    day: dt.date | str | None = None,
+    start: dt.time | str | None = None,
+    end: dt.time | str | None = None,
+    venue: str | None = None,
+    timezone: str = "America/New_York",
+    repair: bool = False,
+) -> dict[str, Any]:
+    """Load any supported input, validate it and summarise every venue.
+
+    Data-quality warnings raised while validating are collected into the result (``warnings``)
+    rather than lost; hard validation errors raise as in :func:`load_market_data`.
+
+    Returns
+    -------
+    dict
+        The :func:`summarize_market_data` dict with per-venue ``quality`` (the validation report)
+        and a top-level ``warnings`` list.
+    """
+    from myopic_sor.data._load import load_market_data
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        md = load_market_data(
+            *paths, symbol=symbol, day=day, start=start, end=end, venue=venue,
+            timezone=timezone, validate=False,
+        )  # fmt: skip
+        md, reports = validate_market_data(md, repair=repair)
+    quality = {name: _quality_counts(rep) for name, rep in reports.items()}
+    out = summarize_market_data(md, quality)
+    out["warnings"] = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    for w in caught:  # anything that is not a data-quality warning goes back to the caller
+        if not issubclass(w.category, DataQualityWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return out
+
+
+def _quality_counts(report: ValidationReport) -> dict[str, Any]:
+    """Per-check counts of a validation report, and ``issues``: the non-zero ones."""
+    counts = {name: check.count for name, check in report.checks.items()}
+    return {
+        "ok": report.ok,
+        "repaired": report.repaired,
+        "rows_in": report.n_rows_in,
+        "rows_out": report.n_rows_out,
+        "counts": counts,
+        "issues": {k: v for k, v in counts.items() if v},
     }
