@@ -125,6 +125,193 @@ def config_presets(as_json: JsonOpt = False) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# generate-data
+def _parse_params(items: list[str] | None) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r}: expected FIELD=VALUE", param_hint="--param")
+        parsed = yaml.safe_load(value) if value.strip() else value
+        out[key.strip()] = value.strip() if ":" in value else parsed  # keep HH:MM as text
+    return out
+
+
+def _generate(
+    *,
+    stock: str,
+    day: str,
+    venues: int,
+    out: Path,
+    fmt: str,
+    seed: int | None,
+    overrides: dict[str, Any],
+) -> dict[str, Any]:
+    """Generate one synthetic day with a progress display and write it; return a summary."""
+    import time
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from myopic_sor.data import SyntheticMarket, make_synthetic_config
+
+    cfg = make_synthetic_config(stock, day, venues, **overrides)
+    market = SyntheticMarket(cfg, seed=seed)
+    t0 = time.perf_counter()
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=_stderr_console(), transient=True) as progress:
+        task = progress.add_task(f"simulating {cfg.symbol} {cfg.date} on {venues} venue(s)")
+        data = market.generate()
+        t_gen = time.perf_counter() - t0
+        progress.update(task, description=f"writing {fmt} files under {out}")
+        paths = market.write(out, fmt=fmt)  # type: ignore[arg-type]
+    truth = market.truth()
+    return {
+        "symbol": cfg.symbol,
+        "date": cfg.date.isoformat(),
+        "venues": {v.venue: len(v) for v in data},
+        "n_events": data.n_events,
+        "seed": truth.get("seed"),
+        "generate_seconds": round(t_gen, 3),
+        "total_seconds": round(time.perf_counter() - t0, 3),
+        "files": [str(p) for p in paths],
+        "truth": {
+            "lambda": truth["impact"]["lambda"],
+            "beta_per_s": truth["impact"]["beta_per_s"],
+            "beta_per_hour": truth["impact"]["beta_per_hour"],
+            "half_life_s": truth["impact"]["half_life_s"],
+            "sigma_daily": truth["sigma_daily"],
+            "adv_shares": truth["adv_shares"],
+        },
+    }
+
+
+@app.command("generate-data")
+def generate_data(
+    stock: Annotated[str, typer.Option(help="Symbol.")] = "AAPL",
+    day: Annotated[str, typer.Option(help="Trading day YYYY-MM-DD.")] = "2025-04-02",
+    venues: Annotated[int, typer.Option(help="Number of venues (1-7).")] = 3,
+    out: Annotated[Path, typer.Option(help="Root of the spec layout.")] = Path("data"),
+    fmt: Annotated[str, typer.Option("--format", help="parquet, csv, dbn.zst or dbn.")] = (
+        "parquet"
+    ),
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: fixed).")] = None,
+    impact_lambda: Annotated[
+        float | None, typer.Option("--lambda", help="OW impact λ (price per unit q·σ/ADV).")
+    ] = None,
+    half_life_s: Annotated[
+        float | None, typer.Option("--half-life-s", help="Impact half-life, seconds.")
+    ] = None,
+    beta_per_hour: Annotated[
+        float | None, typer.Option("--beta", help="Impact decay β per hour (instead of half-life).")
+    ] = None,
+    volatility: Annotated[float | None, typer.Option(help="Daily volatility σ.")] = None,
+    adv: Annotated[float | None, typer.Option(help="ADV, shares/day (sets traded volume).")] = None,
+    activity: Annotated[
+        float, typer.Option(help="Multiplier on limit-order arrivals (book event count).")
+    ] = 1.0,
+    start: Annotated[str | None, typer.Option(help="Session start HH:MM.")] = None,
+    end: Annotated[str | None, typer.Option(help="Session end HH:MM.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Any SyntheticConfig field, e.g. --param flow_tilt=0.1."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate a synthetic multi-venue day in the spec's layout, with its ground truth.
+
+    Writes <out>/<STOCK>/<dataset>-<YYYYMMDD>.mbp-10.<ext> per venue, plus truth-<YYYYMMDD>.json
+    (λ, β, σ, ADV, the alpha process, per-venue parameters) and alpha-<YYYYMMDD>.parquet.
+
+    Example: ``myopic-sor generate-data --stock AAPL --day 2025-04-02 --venues 3 --out ./data``
+    """
+    import math
+
+    overrides = _parse_params(param)
+    if impact_lambda is not None:
+        overrides["impact_lambda"] = impact_lambda
+    if half_life_s is not None and beta_per_hour is not None:
+        raise click.BadParameter("give --half-life-s or --beta, not both")
+    if half_life_s is not None:
+        overrides["impact_half_life_s"] = half_life_s
+    if beta_per_hour is not None:
+        if beta_per_hour <= 0:
+            raise click.BadParameter("must be > 0", param_hint="--beta")
+        overrides["impact_half_life_s"] = 3600.0 * math.log(2.0) / beta_per_hour
+    if volatility is not None:
+        overrides["sigma_daily"] = volatility
+    if adv is not None:
+        overrides["adv_shares"] = adv
+    if activity != 1.0:
+        if activity <= 0:
+            raise click.BadParameter("must be > 0", param_hint="--activity")
+        from myopic_sor.data import SyntheticConfig
+
+        overrides["limit_rate_per_s"] = SyntheticConfig().limit_rate_per_s * activity
+    if start is not None:
+        overrides["session_start"] = start
+    if end is not None:
+        overrides["session_end"] = end
+    summary = _generate(
+        stock=stock, day=day, venues=venues, out=out, fmt=fmt, seed=seed, overrides=overrides
+    )
+    if as_json:
+        _emit_json(summary)
+        return
+    typer.echo(
+        f"wrote {summary['n_events']:,} events of {summary['symbol']} {summary['date']} "
+        f"({', '.join(f'{k} {v:,}' for k, v in summary['venues'].items())}) "
+        f"in {summary['total_seconds']:.1f} s:"
+    )
+    for f in summary["files"]:
+        typer.echo(f"  {f}")
+
+
+# ----------------------------------------------------------------------------------------------
+# demo
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/demo"),
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: fixed).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet, csv, dbn.zst or dbn.")] = (
+        "parquet"
+    ),
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the main job on the embedded default: a synthetic 3-venue AAPL day.
+
+    Generates the default synthetic day (fixed seed, documented parameters) into
+    <out>/data in the spec's layout, loads it back through the same loaders real files use,
+    validates it and prints what is in it with the ground truth it was generated from.
+    (Later releases extend this into the full myopic-vs-traditional comparison.)
+
+    Example: ``myopic-sor demo``
+    """
+    from myopic_sor.data import inspect_market_data
+
+    gen = _generate(
+        stock="AAPL", day="2025-04-02", venues=3, out=out / "data", fmt=fmt, seed=seed,
+        overrides={},
+    )  # fmt: skip
+    summary = inspect_market_data(out / "data" / gen["symbol"], day=gen["date"])
+    summary["generated"] = gen
+    if as_json:
+        _emit_json(summary)
+        return
+    typer.echo(
+        f"generated {gen['n_events']:,} events in {gen['generate_seconds']:.1f} s "
+        f"(seed {gen['seed']}); files under {out / 'data'}"
+    )
+    truth = gen["truth"]
+    typer.echo(
+        "ground truth: "
+        + ", ".join(f"{k}={v:.6g}" for k, v in truth.items() if isinstance(v, int | float))
+    )
+    _print_summary(summary)
+
+
+# ----------------------------------------------------------------------------------------------
 # inspect-data
 @app.command("inspect-data")
 def inspect_data(

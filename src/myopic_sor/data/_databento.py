@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from myopic_sor._io import atomic_write, atomic_write_with
 from myopic_sor._typing import PathLike
 from myopic_sor.data._dbn import (
     DBN_MAGIC,
@@ -53,8 +54,6 @@ from myopic_sor.data._dbn import (
     UNDEF_PRICE,
     WALK_BAD_LENGTH,
     WALK_OK,
-    atomic_write,
-    atomic_write_with,
     decode_mbp,
     encode_mbp,
     gather_records,

@@ -22,11 +22,8 @@ import functools
 import io
 import logging
 import mmap
-import os
 import struct
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -45,7 +42,6 @@ __all__ = [
     "RTYPE_SYMBOL_MAPPING",
     "UNDEF_PRICE",
     "ZSTD_MAGIC",
-    "atomic_write",
     "decode_mbp",
     "decode_mbp_py",
     "encode_mbp",
@@ -682,39 +678,6 @@ def read_dbn_stream(path: Path) -> npt.NDArray[np.uint8]:
         buf = np.empty(size + shift, dtype=np.uint8)
         got = fh.readinto(buf[shift:].data)
         return buf[shift : shift + got]
-
-
-@contextmanager
-def atomic_write(path: Path) -> Iterator[IO[bytes]]:
-    """Open a temporary file next to ``path`` for writing; ``os.replace`` it onto ``path`` on
-    success, delete it on failure, so readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp_path)`` for a temporary path next to ``path``, then ``os.replace`` it.
-
-    For writers (pyarrow) that want a path rather than an open file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def zstd_compress(parts: Sequence[bytes | memoryview], fh: IO[bytes], level: int = 3) -> None:

@@ -151,7 +151,7 @@ def inspect_market_data(
 
 
 def _quality_counts(report: ValidationReport) -> dict[str, Any]:
-    """Per-check counts of a validation report, and ``issues``: the non-zero ones."""
+    """Per-check counts of a validation report, and ``issues``: the non-zero warnings/errors."""
     counts = {name: check.count for name, check in report.checks.items()}
     return {
         "ok": report.ok,
@@ -159,5 +159,8 @@ def _quality_counts(report: ValidationReport) -> dict[str, Any]:
         "rows_in": report.n_rows_in,
         "rows_out": report.n_rows_out,
         "counts": counts,
-        "issues": {k: v for k, v in counts.items() if v},
+        # info-level counts (several events in one ns) are normal and not listed as issues
+        "issues": {
+            k: c.count for k, c in report.checks.items() if c.count and c.severity != "info"
+        },
     }

@@ -117,8 +117,6 @@ import datetime as dt
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +128,7 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from myopic_sor._io import atomic_write_with, write_json_atomic
 from myopic_sor._rng import as_generator
 from myopic_sor._typing import Float64Array1D, Int64Array1D, PathLike, SeedLike
 from myopic_sor.data import _synthetic_kernels as _kern
@@ -145,9 +144,10 @@ __all__ = [
     "MarketState",
     "SyntheticConfig",
     "SyntheticMarket",
-    "VenueConfig",
+    "SyntheticVenueConfig",
     "generate_market_data",
     "lambda_tau",
+    "make_synthetic_config",
 ]
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ _OUT_CAPACITY: Final = 1 << 16
 _OWN_CAPACITY: Final = 64
 
 
-class VenueConfig(BaseModel):
+class SyntheticVenueConfig(BaseModel):
     """Parameters of one synthetic venue.
 
     Parameters
@@ -196,23 +196,23 @@ class VenueConfig(BaseModel):
     market_rate_per_s: float | None = Field(default=None, ge=0.0)
 
 
-def _default_venues() -> tuple[VenueConfig, ...]:
+def _default_venues() -> tuple[SyntheticVenueConfig, ...]:
     return (
-        VenueConfig(
+        SyntheticVenueConfig(
             name="XNAS",
             fee_per_share=0.0030,
             rebate_per_share=0.0029,
             latency_us=60.0,
             activity_share=0.45,
         ),
-        VenueConfig(
+        SyntheticVenueConfig(
             name="BATS",
             fee_per_share=0.0030,
             rebate_per_share=0.0025,
             latency_us=90.0,
             activity_share=0.30,
         ),
-        VenueConfig(
+        SyntheticVenueConfig(
             name="ARCX",
             fee_per_share=0.0030,
             rebate_per_share=0.0020,
@@ -238,7 +238,7 @@ class SyntheticConfig(BaseModel):
         IANA time zone of the session.
     session_start, session_end : datetime.time
         Local session bounds.
-    venues : tuple of VenueConfig
+    venues : tuple of SyntheticVenueConfig
     initial_price : float
         S0 at the open, currency per share.
     tick_size : float
@@ -298,7 +298,7 @@ class SyntheticConfig(BaseModel):
     timezone: str = "America/New_York"
     session_start: dt.time = dt.time(9, 30)
     session_end: dt.time = dt.time(16, 0)
-    venues: tuple[VenueConfig, ...] = Field(default_factory=_default_venues)
+    venues: tuple[SyntheticVenueConfig, ...] = Field(default_factory=_default_venues)
     initial_price: float = Field(default=220.0, gt=0.0)
     tick_size: float = Field(default=0.01, gt=0.0)
     sigma_daily: float = Field(default=0.015, gt=0.0)
@@ -326,7 +326,7 @@ class SyntheticConfig(BaseModel):
 
     @field_validator("venues")
     @classmethod
-    def _check_venues(cls, v: tuple[VenueConfig, ...]) -> tuple[VenueConfig, ...]:
+    def _check_venues(cls, v: tuple[SyntheticVenueConfig, ...]) -> tuple[SyntheticVenueConfig, ...]:
         if not v:
             raise ValueError("venues: at least one venue is needed")
         names = [x.name for x in v]
@@ -1435,32 +1435,19 @@ class SyntheticMarket:
         folder = Path(out_dir) / cfg.symbol.upper()
         folder.mkdir(parents=True, exist_ok=True)
         alpha_path = folder / f"alpha-{cfg.date:%Y%m%d}.parquet"
-        tmp_alpha = alpha_path.with_name(alpha_path.name + ".tmp")
-        self.latent_path().to_parquet(tmp_alpha, index=False)
-        tmp_alpha.replace(alpha_path)
+        latent = self.latent_path()
+        atomic_write_with(alpha_path, lambda tmp: latent.to_parquet(tmp, index=False))
         truth = self.truth()
         truth["alpha_path_file"] = alpha_path.name
         truth_path = folder / f"truth-{cfg.date:%Y%m%d}.json"
-        _write_json_atomic(truth_path, truth)
+        write_json_atomic(truth_path, truth)
         return [alpha_path, truth_path]
-
-
-def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, sort_keys=False)
-            f.write("\n")
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def generate_market_data(
     stock: str = "AAPL",
     day: dt.date | str = "2025-04-02",
-    venues: int | tuple[VenueConfig, ...] = 3,
+    venues: int | tuple[SyntheticVenueConfig, ...] = 3,
     seed: SeedLike = None,
     *,
     config: SyntheticConfig | None = None,
@@ -1475,7 +1462,7 @@ def generate_market_data(
         Symbol.
     day : datetime.date or str
         Trading day (ISO string accepted).
-    venues : int or tuple of VenueConfig
+    venues : int or tuple of SyntheticVenueConfig
         Number of venues (the first of XNAS, BATS, ARCX, then EDGX, XNYS, IEXG, MEMX with
         decreasing shares) or explicit venue configs.
     seed : int, numpy.random.Generator or None
@@ -1499,6 +1486,25 @@ def generate_market_data(
     >>> data.venue_names
     ('ARCX', 'BATS', 'XNAS')
     """
+    cfg = make_synthetic_config(stock, day, venues, config=config, **overrides)
+    market = SyntheticMarket(cfg, seed=seed, use_numba=use_numba)
+    data = market.generate()
+    return data, market.truth()
+
+
+def make_synthetic_config(
+    stock: str = "AAPL",
+    day: dt.date | str = "2025-04-02",
+    venues: int | tuple[SyntheticVenueConfig, ...] = 3,
+    *,
+    config: SyntheticConfig | None = None,
+    **overrides: Any,
+) -> SyntheticConfig:
+    """Build a :class:`SyntheticConfig` from the everyday knobs plus any field overrides.
+
+    Parameters are those of :func:`generate_market_data`; a bad value raises
+    :class:`~myopic_sor.exceptions.ConfigError` naming the field and the constraint.
+    """
     base = config if config is not None else SyntheticConfig()
     venue_cfgs = _venue_set(venues) if isinstance(venues, int) else tuple(venues)
     fields = json.loads(base.model_dump_json())
@@ -1507,12 +1513,10 @@ def generate_market_data(
     )
     fields.update(overrides)
     try:
-        cfg = SyntheticConfig.model_validate(fields)
+        return SyntheticConfig.model_validate(fields)
     except ValueError as exc:  # pydantic.ValidationError is a ValueError
-        raise ConfigError(f"synthetic market config: {exc}") from exc
-    market = SyntheticMarket(cfg, seed=seed, use_numba=use_numba)
-    data = market.generate()
-    return data, market.truth()
+        msg = " ".join(str(exc).split())
+        raise ConfigError(f"synthetic market config: {msg}") from exc
 
 
 _EXTRA_VENUES: Final = (
@@ -1523,15 +1527,15 @@ _EXTRA_VENUES: Final = (
 )
 
 
-def _venue_set(n: int) -> tuple[VenueConfig, ...]:
+def _venue_set(n: int) -> tuple[SyntheticVenueConfig, ...]:
     if not 1 <= n <= 3 + len(_EXTRA_VENUES):
         raise ConfigError(
-            f"venues={n}: choose 1..{3 + len(_EXTRA_VENUES)} or pass VenueConfig objects"
+            f"venues={n}: choose 1..{3 + len(_EXTRA_VENUES)} or pass SyntheticVenueConfig objects"
         )
     base = list(_default_venues())
     for i, (name, fee, reb, lat) in enumerate(_EXTRA_VENUES):
         base.append(
-            VenueConfig(
+            SyntheticVenueConfig(
                 name=name,
                 fee_per_share=fee,
                 rebate_per_share=reb,

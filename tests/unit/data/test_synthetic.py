@@ -18,7 +18,7 @@ from myopic_sor.data._synthetic import (
     EventChunk,
     SyntheticConfig,
     SyntheticMarket,
-    VenueConfig,
+    SyntheticVenueConfig,
     generate_market_data,
     lambda_tau,
 )
@@ -32,10 +32,12 @@ def _cfg(minutes: int = 2, **kw: object) -> SyntheticConfig:
     return SyntheticConfig(session_end=end, **kw)  # type: ignore[arg-type]
 
 
-def _quiet_venues(n: int = 3) -> tuple[VenueConfig, ...]:
+def _quiet_venues(n: int = 3) -> tuple[SyntheticVenueConfig, ...]:
     """Venues with no background market orders (impact then only comes from us)."""
     names = ("XNAS", "BATS", "ARCX")[:n]
-    return tuple(VenueConfig(name=x, activity_share=1.0, market_rate_per_s=0.0) for x in names)
+    return tuple(
+        SyntheticVenueConfig(name=x, activity_share=1.0, market_rate_per_s=0.0) for x in names
+    )
 
 
 def _assert_chunks_equal(a: EventChunk, b: EventChunk) -> None:
@@ -84,7 +86,9 @@ def test_config_is_frozen_and_strict() -> None:
     with pytest.raises(ValidationError, match="tick_size"):
         SyntheticConfig(tick_size=0.003)
     with pytest.raises(ValidationError, match="duplicate"):
-        SyntheticConfig(venues=(VenueConfig(name="XNAS"), VenueConfig(name="XNAS")))
+        SyntheticConfig(
+            venues=(SyntheticVenueConfig(name="XNAS"), SyntheticVenueConfig(name="XNAS"))
+        )
     cfg = SyntheticConfig()
     with pytest.raises(ValidationError):
         cfg.seed = 3  # type: ignore[misc]
