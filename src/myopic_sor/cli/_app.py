@@ -15,7 +15,6 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from myopic_sor.exceptions import MyopicSorError
@@ -76,7 +75,7 @@ def _emit_json(obj: Any) -> None:
 def version() -> None:
     """Print the installed version.
 
-    Example: ``myopic-sor version``
+    Example: myopic-sor version
     """
     from myopic_sor import __version__
 
@@ -98,7 +97,7 @@ def config_show(
 ) -> None:
     """Print the effective configuration (defaults < preset < file < --set).
 
-    Example: ``myopic-sor config show --preset conservative --set execution.order_freq=60``
+    Example: myopic-sor config show --preset conservative --set execution.order_freq=60
     """
     from myopic_sor.config import config_hash, config_to_dict, dump_config, load_config
 
@@ -113,7 +112,7 @@ def config_show(
 def config_presets(as_json: JsonOpt = False) -> None:
     """List the named presets shipped in parameters.json.
 
-    Example: ``myopic-sor config presets``
+    Example: myopic-sor config presets
     """
     from myopic_sor.config import list_presets
 
@@ -133,7 +132,7 @@ def _parse_params(items: list[str] | None) -> dict[str, Any]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r}: expected FIELD=VALUE", param_hint="--param")
+            raise typer.BadParameter(f"{item!r}: expected FIELD=VALUE", param_hint="--param")
         parsed = yaml.safe_load(value) if value.strip() else value
         out[key.strip()] = value.strip() if ":" in value else parsed  # keep HH:MM as text
     return out
@@ -224,7 +223,7 @@ def generate_data(
     Writes <out>/<STOCK>/<dataset>-<YYYYMMDD>.mbp-10.<ext> per venue, plus truth-<YYYYMMDD>.json
     (λ, β, σ, ADV, the alpha process, per-venue parameters) and alpha-<YYYYMMDD>.parquet.
 
-    Example: ``myopic-sor generate-data --stock AAPL --day 2025-04-02 --venues 3 --out ./data``
+    Example: myopic-sor generate-data --stock AAPL --day 2025-04-02 --venues 3 --out ./data
     """
     import math
 
@@ -232,12 +231,12 @@ def generate_data(
     if impact_lambda is not None:
         overrides["impact_lambda"] = impact_lambda
     if half_life_s is not None and beta_per_hour is not None:
-        raise click.BadParameter("give --half-life-s or --beta, not both")
+        raise typer.BadParameter("give --half-life-s or --beta, not both")
     if half_life_s is not None:
         overrides["impact_half_life_s"] = half_life_s
     if beta_per_hour is not None:
         if beta_per_hour <= 0:
-            raise click.BadParameter("must be > 0", param_hint="--beta")
+            raise typer.BadParameter("must be > 0", param_hint="--beta")
         overrides["impact_half_life_s"] = 3600.0 * math.log(2.0) / beta_per_hour
     if volatility is not None:
         overrides["sigma_daily"] = volatility
@@ -245,7 +244,7 @@ def generate_data(
         overrides["adv_shares"] = adv
     if activity != 1.0:
         if activity <= 0:
-            raise click.BadParameter("must be > 0", param_hint="--activity")
+            raise typer.BadParameter("must be > 0", param_hint="--activity")
         from myopic_sor.data import SyntheticConfig
 
         overrides["limit_rate_per_s"] = SyntheticConfig().limit_rate_per_s * activity
@@ -286,7 +285,7 @@ def demo(
     validates it and prints what is in it with the ground truth it was generated from.
     (Later releases extend this into the full myopic-vs-traditional comparison.)
 
-    Example: ``myopic-sor demo``
+    Example: myopic-sor demo
     """
     from myopic_sor.data import inspect_market_data
 
@@ -331,7 +330,7 @@ def inspect_data(
     Inputs: Databento MBP-10/MBP-1 (.dbn, .dbn.zst, .parquet, .csv), a LOBSTER message file and
     its orderbook file, TAQ quotes then trades, or a directory in the spec's layout.
 
-    Example: ``myopic-sor inspect-data ./data/AAPL --date 2025-04-02 --json``
+    Example: myopic-sor inspect-data ./data/AAPL --date 2025-04-02 --json
     """
     from myopic_sor.data import inspect_market_data
 
@@ -410,19 +409,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 # ----------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI: library errors exit 2 with one line; ``--debug`` shows the traceback."""
+    """Run the CLI: library errors exit 2 with one line; ``--debug`` shows the traceback.
+
+    Usage errors are click's own (usage + message, exit 2); success exits 0.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="myopic-sor", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except click.ClickException as exc:  # usage errors: click's own message, exit 2
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
-        sys.stderr.write("aborted\n")
-        raise SystemExit(130) from None
+        app(args=args, prog_name="myopic-sor")
     except (MyopicSorError, OSError) as exc:
         if debug:
             traceback.print_exc()

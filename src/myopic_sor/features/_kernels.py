@@ -78,8 +78,8 @@ def ofi_kernel(
     n = bid_px.shape[0]
     n_levels = bid_px.shape[1]
     out = np.zeros((n, n_levels), dtype=np.float64)
-    for i in range(1, n):
-        for m in range(n_levels):
+    for m in range(n_levels):  # level-major: the inputs are column-major (see _ofi._matrices)
+        for i in range(1, n):
             # An empty level is a bid at -inf / an ask at +inf with zero size.
             pb0 = bid_px[i - 1, m]
             qb0 = bid_sz[i - 1, m]
@@ -112,3 +112,57 @@ def ofi_kernel(
                 e += qa0
             out[i, m] = e
     return out
+
+
+@njit(cache=True)
+def ofi_bucket_kernel(  # noqa: PLR0917 - kernels take arrays positionally (numba has no kw-only)
+    bucket: Int64Array1D,
+    n_buckets: int,
+    bid_px: Float64Array2D,
+    bid_sz: Float64Array2D,
+    ask_px: Float64Array2D,
+    ask_sz: Float64Array2D,
+) -> tuple[Float64Array2D, Float64Array2D]:  # pragma: no cover - compiled; twin in _python.py
+    """Per-bucket sums of e_n^m and of the half depth (qb + qa)/2, without the (n, M) matrix.
+
+    ``bucket[i]`` is the bucket of event i (-1: outside the grid). Inputs are column-major.
+    """
+    n = bid_px.shape[0]
+    n_levels = bid_px.shape[1]
+    ofi = np.zeros((n_buckets, n_levels), dtype=np.float64)
+    depth = np.zeros((n_buckets, n_levels), dtype=np.float64)
+    for m in range(n_levels):
+        pb0 = -np.inf
+        qb0 = 0.0
+        pa0 = np.inf
+        qa0 = 0.0
+        for i in range(n):
+            pb1 = bid_px[i, m]
+            qb1 = bid_sz[i, m]
+            if np.isnan(pb1):
+                pb1 = -np.inf
+                qb1 = 0.0
+            pa1 = ask_px[i, m]
+            qa1 = ask_sz[i, m]
+            if np.isnan(pa1):
+                pa1 = np.inf
+                qa1 = 0.0
+            k = bucket[i]
+            if 0 <= k < n_buckets:
+                if i > 0:  # the first event of the venue has no previous book: e = 0
+                    e = 0.0
+                    if pb1 >= pb0:
+                        e += qb1
+                    if pb1 <= pb0:
+                        e -= qb0
+                    if pa1 <= pa0:
+                        e -= qa1
+                    if pa1 >= pa0:
+                        e += qa0
+                    ofi[k, m] += e
+                depth[k, m] += 0.5 * (qb1 + qa1)
+            pb0 = pb1
+            qb0 = qb1
+            pa0 = pa1
+            qa0 = qa1
+    return ofi, depth

@@ -9,7 +9,7 @@ import numpy as np
 from myopic_sor._typing import Float64Array1D, Float64Array2D, Int64Array1D
 from myopic_sor.data import VenueData
 from myopic_sor.features._common import check_levels, check_sorted, make_buckets
-from myopic_sor.features._kernels import ofi_kernel
+from myopic_sor.features._kernels import ofi_bucket_kernel, ofi_kernel
 
 __all__ = ["OFIBuckets", "ofi_buckets", "order_flow_imbalance"]
 
@@ -19,7 +19,8 @@ def _matrices(
 ) -> tuple[Float64Array2D, Float64Array2D, Float64Array2D, Float64Array2D]:
     def mat(kind: str, side: str) -> Float64Array2D:
         cols = [venue[f"{side}_{kind}_{m:02d}"] for m in range(n_levels)]
-        out = np.empty((len(venue), n_levels), dtype=np.float64)
+        # Column-major: each level is one contiguous copy (row-major writes were strided).
+        out = np.empty((len(venue), n_levels), dtype=np.float64, order="F")
         for m, c in enumerate(cols):
             out[:, m] = c
         return out
@@ -147,10 +148,8 @@ def ofi_buckets(
     n_levels = check_levels(venue, levels)
     b = make_buckets(venue.ts_event, bucket_ns, start_ns, end_ns)
     bp, bs, ap, az = _matrices(venue, n_levels)
-    per_level = b.sum(ofi_kernel(bp, bs, ap, az))
+    per_level, depth_sum = ofi_bucket_kernel(b.index, b.n, bp, bs, ap, az)
     counts = b.count()
-    half_depth = 0.5 * (np.where(np.isnan(bp), 0.0, bs) + np.where(np.isnan(ap), 0.0, az))
-    depth_sum = b.sum(half_depth)
     depth = np.full_like(depth_sum, np.nan)
     has = counts > 0
     depth[has] = depth_sum[has] / counts[has, None]

@@ -82,3 +82,26 @@ def ofi_kernel(
                 + (pa >= pa_prev) * qa_prev
             )
     return out
+
+
+def ofi_bucket_kernel(  # noqa: PLR0917 - mirrors the compiled kernel's positional signature
+    bucket: Int64Array1D,
+    n_buckets: int,
+    bid_px: Float64Array2D,
+    bid_sz: Float64Array2D,
+    ask_px: Float64Array2D,
+    ask_sz: Float64Array2D,
+) -> tuple[Float64Array2D, Float64Array2D]:
+    n_levels = bid_px.shape[1]
+    ofi = np.zeros((n_buckets, n_levels), dtype=np.float64)
+    depth = np.zeros((n_buckets, n_levels), dtype=np.float64)
+    e = ofi_kernel(bid_px, bid_sz, ask_px, ask_sz)
+    for i, k in enumerate(bucket):
+        if not 0 <= k < n_buckets:
+            continue
+        for m in range(n_levels):
+            qb = 0.0 if math.isnan(bid_px[i, m]) else bid_sz[i, m]
+            qa = 0.0 if math.isnan(ask_px[i, m]) else ask_sz[i, m]
+            ofi[k, m] += e[i, m]
+            depth[k, m] += 0.5 * (qb + qa)
+    return ofi, depth

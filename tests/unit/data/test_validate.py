@@ -702,3 +702,23 @@ def test_price_jump_kernel_matches_python_twin(max_run: int) -> None:
     want = _jump_keep_py(mid, 0.02, max_run)
     np.testing.assert_array_equal(got, want)
     assert 0 < np.count_nonzero(~want) < 3000
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_duplicate_rows_match_pandas_duplicated(seed: int) -> None:
+    """The hash-based detector equals pandas' exact `duplicated(keep='first')`, NaN included."""
+    from myopic_sor.data._validate import _duplicate_rows
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    cols = _cols(n=n)
+    cols["ts_event"] = np.sort(T0 + rng.integers(0, 40, n) * MS)  # many equal timestamps
+    cols["ts_recv"] = cols["ts_event"] + 10
+    cols["size"] = rng.integers(1, 3, n) * 100
+    cols["bid_px_01"] = np.where(rng.random(n) < 0.3, np.nan, 99.99)
+    cols["action"] = rng.choice(np.array([A, T], dtype=np.uint8), n)
+    vd = _vd(cols)
+    got = _duplicate_rows(vd, np.arange(n, dtype=np.int64))
+    want = pd.DataFrame(dict(vd.columns)).duplicated(keep="first").to_numpy()
+    assert got.sum() > 0
+    np.testing.assert_array_equal(got, want)

@@ -100,3 +100,18 @@ def test_ofi_kernel_parity_property(n: int, levels: int, seed: int) -> None:
     np.testing.assert_array_equal(kern, _python.ofi_kernel(*args))
     if n:
         np.testing.assert_array_equal(kern[0], 0.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("levels", [1, 10])
+def test_ofi_bucket_kernel_parity(seed: int, levels: int) -> None:
+    rng = np.random.default_rng(seed)
+    bp, bs, ap, az = (np.asfortranarray(a) for a in _random_book(rng, 400, levels))
+    bucket = np.sort(rng.integers(-1, 7, size=400)).astype(np.int64)
+    kern = _kernels.ofi_bucket_kernel(bucket, 7, bp, bs, ap, az)
+    twin = _python.ofi_bucket_kernel(bucket, 7, bp, bs, ap, az)
+    _assert_same(kern, twin)
+    # and both agree with bucketing the per-event contributions directly
+    e = _python.ofi_kernel(bp, bs, ap, az)
+    for k in range(7):
+        np.testing.assert_allclose(kern[0][k], e[bucket == k].sum(axis=0), rtol=1e-12, atol=1e-9)
