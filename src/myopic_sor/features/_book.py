@@ -185,6 +185,11 @@ class MergedEvents:
 
     def gather(self, per_venue: Mapping[str, npt.NDArray[np.generic]]) -> npt.NDArray[np.generic]:
         """Put per-venue event arrays (one per venue, aligned to its events) in merged order."""
+        if not isinstance(per_venue, Mapping):
+            raise TypeError(
+                "gather takes a mapping venue -> array, e.g. {v.venue: f(v) for v in md}; got "
+                f"{type(per_venue).__name__}"
+            )
         missing = [v for v in self.venues if v not in per_venue]
         if missing:
             raise KeyError(f"gather needs an array for every venue; missing {missing}")
