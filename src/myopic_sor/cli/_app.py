@@ -151,20 +151,23 @@ def _generate(
     """Generate one synthetic day with a progress display and write it; return a summary."""
     import time
 
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from myopic_sor.data import SyntheticMarket, make_synthetic_config
 
     cfg = make_synthetic_config(stock, day, venues, **overrides)
     market = SyntheticMarket(cfg, seed=seed)
     t0 = time.perf_counter()
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=_stderr_console(), transient=True) as progress:
-        task = progress.add_task(f"simulating {cfg.symbol} {cfg.date} on {venues} venue(s)")
-        data = market.generate()
+        task = progress.add_task(f"simulating {cfg.symbol} {cfg.date}", total=1.0)
+        data = market.generate(
+            progress=lambda done, total: progress.update(task, completed=done / total)
+        )
         t_gen = time.perf_counter() - t0
-        progress.update(task, description=f"writing {fmt} files under {out}")
+        progress.update(task, description=f"writing {fmt} files under {out}", completed=0.0)
         paths = market.write(out, fmt=fmt)  # type: ignore[arg-type]
+        progress.update(task, completed=1.0)
     truth = market.truth()
     return {
         "symbol": cfg.symbol,

@@ -113,11 +113,12 @@ external orders, not on how the session is chunked by ``advance_to`` calls.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -551,6 +552,16 @@ class EventChunk:
 
     def __len__(self) -> int:
         return int(self.ts_event.shape[0])
+
+    @classmethod
+    def concat(cls, chunks: list[EventChunk]) -> EventChunk:
+        """Join consecutive chunks of one market into one (time order is kept)."""
+        if not chunks:
+            raise ValueError("concat needs at least one chunk")
+        names = chunks[0].venue_names
+        fields = [f.name for f in dataclasses.fields(cls) if f.name != "venue_names"]
+        joined = {f: np.concatenate([getattr(c, f) for c in chunks]) for f in fields}
+        return cls(venue_names=names, **joined)
 
     @classmethod
     def _from_raw(
@@ -1215,8 +1226,14 @@ class SyntheticMarket:
             kind=f[:, 4].astype(np.uint8),
         )
 
-    def generate(self) -> MarketData:
+    def generate(self, progress: Callable[[int, int], None] | None = None) -> MarketData:
         """Run the whole session (no external orders) and return it as :class:`MarketData`.
+
+        Parameters
+        ----------
+        progress : callable, optional
+            Called as ``progress(done_ns, total_ns)`` after each five-minute slice of the
+            session (the path is the same as in one run: the clock only advances in slices).
 
         Returns
         -------
@@ -1230,7 +1247,16 @@ class SyntheticMarket:
                 "generate() runs a whole session from the open, but this market's clock is "
                 f"already at {self.state.now_ns}; use a fresh SyntheticMarket"
             )
-        chunk = self.advance_to(self.session_end_ns)
+        if progress is None:
+            chunk = self.advance_to(self.session_end_ns)
+        else:
+            start, end = self.session_start_ns, self.session_end_ns
+            step = 300 * _NS
+            chunks = []
+            for t in [*range(start + step, end, step), end]:
+                chunks.append(self.advance_to(t))
+                progress(t - start, end - start)
+            chunk = EventChunk.concat(chunks)
         self._data = self._to_market_data(chunk)
         n_trunc = int(self.state.istate[_kern.I_N_TRUNC])
         if n_trunc:

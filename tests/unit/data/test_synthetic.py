@@ -145,6 +145,19 @@ def test_chunking_does_not_change_the_path() -> None:
     np.testing.assert_array_equal(px, whole.price)
 
 
+def test_generate_with_progress_gives_the_same_data() -> None:
+    cfg = _cfg(12)  # more than two five-minute slices
+    plain = SyntheticMarket(cfg, seed=5).generate()
+    calls: list[tuple[int, int]] = []
+    sliced = SyntheticMarket(cfg, seed=5).generate(progress=lambda d, t: calls.append((d, t)))
+    assert len(calls) == 3
+    assert calls[-1][0] == calls[-1][1] == 12 * 60 * NS
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    for name in plain.venue_names:
+        for col, arr in plain[name].columns.items():
+            np.testing.assert_array_equal(arr, sliced[name][col], err_msg=f"{name}.{col}")
+
+
 # -- invariants of the generated data -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def five_minutes() -> tuple[MarketData, dict[str, object], SyntheticConfig]:
