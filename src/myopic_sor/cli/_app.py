@@ -418,6 +418,8 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if debug:  # accepted anywhere on the line, not only before the command
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         app(args=args, prog_name="myopic-sor")
     except (MyopicSorError, OSError) as exc:

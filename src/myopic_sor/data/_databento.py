@@ -24,6 +24,7 @@ Venue and symbol
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import json
@@ -872,6 +873,7 @@ def read_mbp_parquet(
 
 # -- CSV -----------------------------------------------------------------------------------------
 _DECIMAL_RE: Final = re.compile(r"[.eEnN]")
+_FIXED_MIN: Final = 10_000_000  # 0.01 in Databento fixed point (1e-9)
 
 
 def _csv_types(sample: pa.Table, names: Sequence[str], path: Path) -> dict[str, pa.DataType]:
@@ -885,7 +887,13 @@ def _csv_types(sample: pa.Table, names: Sequence[str], path: Path) -> dict[str, 
     pretty_ts = any(not v.strip().isdigit() for n in _TS_COLUMNS for v in values(n))
     px_names = [n for n in names if n == "price" or re.fullmatch(r"(bid|ask)_px_\d\d", n)]
     px_values = [v for n in px_names for v in values(n)]
-    decimal_px = not px_values or any(_DECIMAL_RE.search(v) for v in px_values)
+    decimal_px = (
+        not px_values
+        or any(_DECIMAL_RE.search(v) for v in px_values)
+        # whole-number prices: fixed point (1e-9) puts any price of a cent or more at >= 1e7,
+        # so smaller integers are whole currency units (a re-saved sheet, a whole-dollar stock)
+        or max(abs(int(v)) for v in px_values if v.lstrip("-").isdigit()) < _FIXED_MIN
+    )
     types: dict[str, pa.DataType] = {}
     for n in names:
         if n in _TS_COLUMNS:
@@ -950,13 +958,17 @@ def read_mbp_csv(
     (integer prices in units of 1e-9, ``9223372036854775807`` for "no price", integer ns
     timestamps) and ``pretty_px``/``pretty_ts`` (decimal prices, empty for "no price";
     ISO-8601 timestamps such as ``2025-04-02T13:30:00.000123456Z``, parsed exactly to the ns).
-    Prices are decimal when any sampled price holds a ``.`` or an exponent, or when every
-    sampled price is empty; otherwise fixed point.  Parsing is done by ``pyarrow.csv`` with
+    Prices are decimal when any sampled price holds a ``.`` or an exponent, when every
+    sampled price is empty, or when the sampled prices are integers all below 1e7 (fixed point
+    puts any price of a cent or more at 1e7 or above, so these are whole currency units);
+    otherwise fixed point.  Parsing is done by ``pyarrow.csv`` with
     explicit column types, never row by row in Python.
     """
     p = _existing_file(path)
     fmt = detect_databento_format(p)
     data = read_maybe_zstd(p) if fmt == "csv.zst" else p.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):  # spreadsheet exports often start with a BOM
+        data = data[len(codecs.BOM_UTF8) :]
     if not data[:65536].strip():
         raise DataFormatError(f"{p}: empty CSV (no header, no rows); export the data again")
     header_end = data.find(b"\n")
@@ -1028,7 +1040,7 @@ def _csv_error(
     """Turn pyarrow's conversion error into one naming the column, the first bad row and value."""
     msg = str(exc)
     m_col = re.search(r"CSV column #(\d+)", msg)
-    m_val = re.search(r"invalid value '(.*)'", msg)
+    m_val = re.search(r"invalid value '(.*)'", msg) or re.search(r"in '(.*)'", msg)
     if m_col is None:
         return DataFormatError(f"{path}: malformed CSV ({msg})")
     name = read_opts.column_names[int(m_col.group(1))]
@@ -1058,6 +1070,8 @@ def _csv_error(
         )
     elif name in _TS_COLUMNS:
         kind = "a timestamp in the format of the first rows (integer ns or ISO-8601)"
+        if "zone offset" in msg:
+            kind = "an ISO-8601 timestamp with a zone (…Z or …+00:00); Databento writes UTC"
     else:
         kind = f"a value of type {expected}"
     return DataFormatError(

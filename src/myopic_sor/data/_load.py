@@ -16,6 +16,7 @@ import datetime as dt
 import gzip
 import io
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,12 @@ import pandas as pd
 from myopic_sor._typing import PathLike
 from myopic_sor.data._layout import discover, parse_layout_name
 from myopic_sor.data._schema import MarketData, VenueData
-from myopic_sor.exceptions import DataFormatError, DataNotFoundError, DataValidationError
+from myopic_sor.exceptions import (
+    DataFormatError,
+    DataNotFoundError,
+    DataQualityWarning,
+    DataValidationError,
+)
 
 __all__ = ["InputFormat", "detect_format", "load_market_data"]
 
@@ -130,6 +136,12 @@ class _Window:
     end: dt.time | None
     timezone: str
 
+    def describe(self) -> str:
+        day = f"{self.day:%Y-%m-%d}" if self.day else "any day"
+        start = self.start.isoformat("minutes") if self.start else "start of day"
+        end = self.end.isoformat("minutes") if self.end else "end of day"
+        return f"{day}, {start} to {end} {self.timezone}"
+
     def bounds_ns(self, day: dt.date | None = None) -> tuple[int | None, int | None]:
         d = day or self.day
         if d is None:
@@ -138,12 +150,18 @@ class _Window:
         def to_ns(t: dt.time) -> int:
             return int(pd.Timestamp(dt.datetime.combine(d, t)).tz_localize(self.timezone).value)
 
-        lo = to_ns(self.start) if self.start is not None else to_ns(dt.time(0, 0))
-        hi = (
-            to_ns(self.end)
-            if self.end is not None
-            else to_ns(dt.time(0, 0)) + 24 * 3600 * 10**9 - 1
-        )
+        midnight = dt.time(0, 0)
+        lo = to_ns(self.start) if self.start is not None else to_ns(midnight)
+        if self.end is not None:
+            hi = to_ns(self.end)
+        else:  # the next local midnight: a DST day has 23 or 25 hours
+            next_day = pd.Timestamp(dt.datetime.combine(d + dt.timedelta(days=1), midnight))
+            hi = int(next_day.tz_localize(self.timezone).value) - 1
+        if hi < lo:
+            raise DataValidationError(
+                f"the window ends before it starts ({self.start} > {self.end}); "
+                "pass --start earlier than --end"
+            )
         return lo, hi
 
 
@@ -293,6 +311,22 @@ def load_market_data(
         venues.extend(_load_group(kind, group, symbol, venue, win))
     if not venues:
         raise DataNotFoundError(f"{', '.join(map(str, paths))}: no venue data found")
+    windowed = win.day is not None or win.start is not None or win.end is not None
+    if windowed and not any(len(v) for v in venues):
+        raise DataValidationError(
+            f"{', '.join(map(str, paths))}: no events in the requested window ("
+            f"{win.describe()}); run `myopic-sor inspect-data` without --date/--start/--end "
+            "to see the span the data cover"
+        )
+    empty = [v.venue for v in venues if not len(v)]
+    if windowed and empty:
+        warnings.warn(
+            f"{len(empty)} venue(s) have no events in the window ({win.describe()}) and are "
+            f"left out: {', '.join(empty)}",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        venues = [v for v in venues if len(v)]
     symbols = sorted({v.symbol for v in venues})
     if len(symbols) > 1:
         if symbol is None:

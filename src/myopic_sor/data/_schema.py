@@ -29,7 +29,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -124,6 +124,53 @@ def _level_dtype(name: str) -> np.dtype[np.generic]:
     return np.dtype(np.float64) if "_px_" in name else np.dtype(np.int64)
 
 
+def _coerce(
+    name: str, arr: npt.NDArray[Any], want: np.dtype[np.generic], where: str
+) -> npt.NDArray[np.generic]:
+    """Cast a column to its canonical dtype, refusing any cast that would change a value."""
+
+    def fail(what: str, mask: npt.NDArray[np.bool_], fix: str) -> NoReturn:
+        r = int(np.argmax(mask))
+        raise DataValidationError(
+            f"{where}: column {name!r} {what} (first at row {r}: {arr[r]!r}); {fix}"
+        )
+
+    kind = arr.dtype.kind
+    if name in ("ts_event", "ts_recv") and kind == "M":
+        arr = arr.astype("datetime64[ns]").view(np.int64)  # exact: ns since the epoch
+        kind = "i"
+    if kind in "US" and want == np.uint8 and name in ("action", "side"):
+        letters = arr.astype("S1")
+        if arr.size and (np.char.str_len(arr.astype("U")) != 1).any():
+            fail("holds codes longer than one letter", np.char.str_len(arr.astype("U")) != 1,
+                 "use Databento's one-letter codes (A/C/M/R/T/F/N, side A/B/N)")  # fmt: skip
+        return np.ascontiguousarray(letters.view(np.uint8))
+    if want.kind in "iu":
+        if kind == "f":
+            if name in ("ts_event", "ts_recv"):
+                raise DataValidationError(
+                    f"{where}: column {name!r} is floating point; timestamps must be int64 UTC "
+                    "nanoseconds (float64 cannot hold them exactly): pass integers or datetime64"
+                )
+            bad = ~np.isfinite(arr) | (arr != np.round(arr))
+            if bad.any():
+                fail("holds non-integer values", bad, "sizes and counts are whole numbers")
+        elif kind not in "iub":
+            raise DataValidationError(
+                f"{where}: column {name!r} has dtype {arr.dtype}, expected {want} numbers"
+            )
+        if arr.size and kind in "iuf" and arr.dtype != want:  # same dtype: nothing to check
+            info = np.iinfo(want)  # type: ignore[type-var]
+            out = (arr < info.min) | (arr > info.max)
+            if out.any():
+                fail(f"holds values outside the {want} range", out, "check the column's units")
+    elif want.kind == "f" and kind not in "fiub":
+        raise DataValidationError(
+            f"{where}: column {name!r} has dtype {arr.dtype}, expected float64 prices"
+        )
+    return np.ascontiguousarray(arr, dtype=want)
+
+
 @dataclass(frozen=True, slots=True)
 class VenueData:
     """The book and event stream of one symbol on one venue, as contiguous numpy columns.
@@ -196,7 +243,7 @@ class VenueData:
                     "MBP-10 names (drop or rename it in the loader)"
                 )
             want = EVENT_COLUMNS.get(name) or OPTIONAL_COLUMNS.get(name) or _level_dtype(name)
-            a = np.ascontiguousarray(arr, dtype=want)
+            a = _coerce(name, np.asarray(arr), want, where)
             if a.ndim != 1:
                 raise DataValidationError(f"{where}: column {name!r} must be 1-D, got {a.shape}")
             if n is None:

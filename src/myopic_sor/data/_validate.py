@@ -292,6 +292,9 @@ def _duplicate_rows(vd: VenueData, cand: Int64Array1D) -> BoolArray1D:
     return out
 
 
+_MIN_PLAUSIBLE_PRICE: Final = 1e-6  # no listed share trades at a millionth of a currency unit
+
+
 def _check_hard(vd: VenueData) -> dict[str, CheckResult]:
     """Raise on the first broken invariant; return the passed error checks (count 0)."""
     ts = _i64(vd, "ts_event")
@@ -341,6 +344,16 @@ def _check_hard(vd: VenueData) -> dict[str, CheckResult]:
             "trade (action T/F) with a zero or negative 'size'",
             "drop broken trade prints in the loader; trade sizes are positive share counts",
             lambda r: f"size={int(size[r])}",
+        )
+    traded = price[trade & np.isfinite(price)]
+    if traded.size and float(np.median(traded)) < _MIN_PLAUSIBLE_PRICE:
+        _fail(
+            vd,
+            trade & np.isfinite(price),
+            f"implausible price scale: the median trade price is {float(np.median(traded)):.3g}",
+            "prices must be in currency per share; a fixed-point price (1e-9 units) was probably "
+            "scaled twice, or whole-currency prices were read as fixed point",
+            lambda r: f"price={float(price[r])!r}",
         )
     bad_book = np.zeros(len(vd), dtype=np.bool_)
     bad_cols: list[str] = []

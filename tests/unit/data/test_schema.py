@@ -122,3 +122,33 @@ def test_caller_arrays_stay_writeable() -> None:
     cols["price"][0] = 1.0  # the caller's array is not frozen ...
     assert vd["price"][0] == 1.0  # ... and VenueData shares its memory (no copy)
     assert not vd["price"].flags.writeable
+
+
+def test_lossy_casts_are_refused_with_the_column_and_row() -> None:
+    cols = _columns()
+    cols["size"] = np.array([100.0, 100.7, 100.0, 100.0, 100.0])
+    with pytest.raises(DataValidationError, match=r"'size' holds non-integer.*row 1"):
+        VenueData("XNAS", "AAPL", cols)
+    cols = _columns()
+    cols["bid_sz_00"] = np.array([1.0, np.nan, 3.0, 4.0, 5.0])
+    with pytest.raises(DataValidationError, match=r"'bid_sz_00'.*row 1"):
+        VenueData("XNAS", "AAPL", cols)
+    cols = _columns()
+    cols["ts_event"] = cols["ts_event"].astype(np.float64)
+    with pytest.raises(DataValidationError, match="int64 UTC nanoseconds"):
+        VenueData("XNAS", "AAPL", cols)
+    cols = _columns()
+    cols["size"] = np.array([1, 2, 3, 4, 2**63], dtype=np.uint64)
+    with pytest.raises(DataValidationError, match="outside the int64 range"):
+        VenueData("XNAS", "AAPL", cols)
+
+
+def test_friendly_inputs_are_converted_exactly() -> None:
+    cols = _columns()
+    cols["size"] = np.array([100.0, 200.0, 300.0, 400.0, 500.0])  # whole floats: fine
+    cols["ts_event"] = cols["ts_event"].astype("datetime64[ns]")
+    cols["action"] = np.array(["A", "T", "A", "C", "A"])
+    vd = VenueData("XNAS", "AAPL", cols)
+    assert vd["size"].tolist() == [100, 200, 300, 400, 500]
+    assert vd.ts_event[1] - vd.ts_event[0] == 1_000_000
+    assert bytes(vd["action"]) == b"ATACA"
