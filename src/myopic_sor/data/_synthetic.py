@@ -75,7 +75,9 @@ a move down is the mirror image. Fresh queues have
 normal-approximation total size. A move of more than K ticks replaces every level (C rows for
 the old levels, A rows for the new ones).
 
-**Rows.** Every event is one row in the canonical representation (:mod:`._schema`):
+**Rows.** Every event that touches the displayed levels is one row in the canonical
+representation (:mod:`._schema`); adds and cancels on the hidden levels behind them change no
+displayed level and emit no row, as in Databento's MBP-10 (trades always emit rows):
 action A/C/T, side (B/A; on T rows the aggressor: B buyer-initiated, A seller-initiated),
 price, size, depth (displayed level index the event touched, before the event; for a walking
 market order 0, 1, 2, ... in the order the levels were consumed) and the displayed book after the
@@ -553,6 +555,13 @@ class EventChunk:
     def __len__(self) -> int:
         return int(self.ts_event.shape[0])
 
+    def take(self, mask: npt.NDArray[np.bool_]) -> EventChunk:
+        """The rows selected by a boolean mask."""
+        fields = [f.name for f in dataclasses.fields(self) if f.name != "venue_names"]
+        return EventChunk(
+            venue_names=self.venue_names, **{f: getattr(self, f)[mask] for f in fields}
+        )
+
     @classmethod
     def concat(cls, chunks: list[EventChunk]) -> EventChunk:
         """Join consecutive chunks of one market into one (time order is kept)."""
@@ -948,6 +957,11 @@ class SyntheticMarket:
                 np.zeros((0, 4 * L), dtype=np.int64),
             )
         chunk = EventChunk._from_raw(self.venue_names, L, raw)
+        # MBP-10 shows events of the displayed levels only: adds and cancels deeper in the
+        # internal book change no displayed level and emit no row (trades always do)
+        hidden = (chunk.depth >= L) & (chunk.action != ord("T"))
+        if hidden.any():
+            chunk = chunk.take(~hidden)
         acts = np.array([ord("A"), ord("C"), ord("T")], dtype=np.uint8)
         for j, a in enumerate(acts):
             self._counts[:, j] += np.bincount(

@@ -739,10 +739,11 @@ def read_taq(
       quotes (``D``, FINRA TRF) have NaN book columns.
 
     TAQ has no aggressor flag, so the side of a trade is inferred by the Lee-Ready rule
-    against the prevailing quote of its own venue (see :func:`lee_ready_side`); the tick test
-    used at the mid (or without a usable quote, e.g. FINRA TRF prints) compares with earlier
-    trades of the consolidated tape (all venues, after the filters), as Lee and Ready did.
-    No quote delay is applied (Holden and Jacobsen, 2014, for timestamps finer than 1 s).
+    against the last quote of its own venue strictly before the trade (see
+    :func:`lee_ready_side`; a quote stamped in the same instant is often the trade's own
+    consequence, Holden and Jacobsen, 2014); the tick test used at the mid (or without a
+    usable quote, e.g. FINRA TRF prints) compares with earlier trades of the consolidated tape
+    (all venues, after the filters), as Lee and Ready did. No further quote delay is applied.
 
     Exchange codes map to venues through :data:`TAQ_EXCHANGES` (updated by ``exchanges=``);
     codes mapping to the same name (``Q`` and ``T`` → ``XNAS``) form one venue.
@@ -855,8 +856,15 @@ def read_taq(
                 prevailing = np.where(has_quote, arr[at] if qi.size else 0, 0)
             book[key] = np.concatenate([arr[qi], prevailing])
         n_q, n_t = qi.size, ti.size
-        t_bid = np.asarray(book["bid_px"][n_q:], dtype=np.float64)
-        t_ask = np.asarray(book["ask_px"][n_q:], dtype=np.float64)
+        # Lee-Ready uses the quote STRICTLY before the trade: a quote stamped in the same
+        # instant is often the trade's own consequence (Holden & Jacobsen 2014)
+        pos_lr = np.searchsorted(q_ts[qi], t_ts[ti], side="left") - 1
+        ok_lr = pos_lr >= 0
+        at_lr = qi[np.maximum(pos_lr, 0)] if qi.size else np.zeros(ti.size, dtype=np.intp)
+        bid_arr = np.asarray(q_book["bid_px"], dtype=np.float64)
+        ask_arr = np.asarray(q_book["ask_px"], dtype=np.float64)
+        t_bid = np.where(ok_lr, bid_arr[at_lr] if qi.size else np.nan, np.nan)
+        t_ask = np.where(ok_lr, ask_arr[at_lr] if qi.size else np.nan, np.nan)
         t_side = lee_ready_side(t_price[ti], t_bid, t_ask, t_tick[ti])
         ts = np.concatenate([q_ts[qi], t_ts[ti]])
         order = np.argsort(ts, kind="stable")  # quotes precede trades on equal timestamps

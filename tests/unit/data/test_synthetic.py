@@ -414,3 +414,23 @@ def test_generate_market_data_convenience() -> None:
     assert truth["symbol"] == "MSFT"
     with pytest.raises(ConfigError, match="impact_lamda"):
         generate_market_data(seed=1, impact_lamda=3.0)
+
+
+def test_rows_only_for_displayed_levels(
+    five_minutes: tuple[MarketData, dict[str, object], SyntheticConfig],
+) -> None:
+    data, _, cfg = five_minutes
+    for vd in data:
+        action = vd["action"]
+        book_event = action != ord("T")
+        assert (vd["depth"][book_event] < cfg.levels).all()
+        # every add/cancel row changes the displayed book (else it would be a hidden event)
+        changed = np.zeros(len(vd), dtype=bool)
+        for name in vd.columns:
+            if name.startswith(("bid_", "ask_")):
+                col = vd[name]
+                diff = col[1:] != col[:-1]
+                if col.dtype.kind == "f":
+                    diff &= ~(np.isnan(col[1:]) & np.isnan(col[:-1]))
+                changed[1:] |= diff
+        assert changed[1:][book_event[1:]].all()

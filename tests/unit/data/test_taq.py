@@ -86,8 +86,9 @@ def test_venues_quotes_trades_and_lee_ready(tmp_path: Path) -> None:
         ],
     )
     assert _chars(n["action"]) == "NTNTNT"
-    # 100.08 > mid 100.05 → B; one-sided quote → tick up → B; at mid, tick down → A
-    assert _chars(n["side"]) == "NBNBNA"
+    # 100.08 > mid 100.05 → B; 100.04 against the quote strictly before it (100.00/100.10,
+    # not the one-sided quote of the same instant) < mid 100.05 → A; at mid, tick down → A
+    assert _chars(n["side"]) == "NBNANA"
     np.testing.assert_array_equal(n["price"], [NAN, 100.08, NAN, 100.04, NAN, 100.05])
     np.testing.assert_array_equal(n["size"], [0, 100, 0, 50, 0, 10])
     np.testing.assert_array_equal(n["bid_px_00"], [100.0, 100.0, 100.02, 100.02, 100.02, 100.02])
@@ -98,7 +99,9 @@ def test_venues_quotes_trades_and_lee_ready(tmp_path: Path) -> None:
 
     p = venues["ARCX"]
     assert _chars(p["action"]) == "NT"
-    assert _chars(p["side"]) == "NA"  # quote first on the tie; 100.02 < mid 100.05
+    # the quote shares the trade's instant: stream order puts it first, but Lee-Ready looks
+    # strictly before, finds no ARCX quote and uses the tick test: 100.02 < 100.08 → A
+    assert _chars(p["side"]) == "NA"
     np.testing.assert_array_equal(p["bid_px_00"], [100.01, 100.01])
     np.testing.assert_array_equal(p["ask_sz_00"], [400, 400])
 
