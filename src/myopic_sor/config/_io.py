@@ -415,9 +415,9 @@ def load_config(
         presets = _shipped_presets()
         if preset not in presets:
             suggestion = suggest_key(preset, presets)
-            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+            hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
             raise ConfigError(
-                f"unknown preset {preset!r}{hint} Available presets: {', '.join(sorted(presets))}"
+                f"unknown preset {preset!r}{hint}; available presets: {', '.join(sorted(presets))}"
             )
         body = {k: v for k, v in presets[preset].items() if k != _DESCRIPTION_KEY}
         source = f"preset '{preset}' ({PRESETS_PATH.name})"

@@ -129,7 +129,14 @@ from typing import Any, ClassVar, Final, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from myopic_sor._io import atomic_write_with, write_json_atomic
 from myopic_sor._rng import as_generator
@@ -1553,10 +1560,20 @@ def make_synthetic_config(
     )
     fields.update(overrides)
     try:
-        return SyntheticConfig.model_validate(fields)
-    except ValueError as exc:  # pydantic.ValidationError is a ValueError
-        msg = " ".join(str(exc).split())
-        raise ConfigError(f"synthetic market config: {msg}") from exc
+        cfg = SyntheticConfig.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']} (got {e.get('input')!r})"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"synthetic market config: {problems}") from exc
+    if cfg.date.weekday() >= 5:
+        logger.warning(
+            "%s is a %s: no US session that day; generating a synthetic one anyway",
+            cfg.date,
+            cfg.date.strftime("%A"),
+        )
+    return cfg
 
 
 _EXTRA_VENUES: Final = (
