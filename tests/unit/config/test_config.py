@@ -585,7 +585,10 @@ def test_spec_preset_is_exactly_the_spec_blocks() -> None:
 
 
 def test_unknown_preset_suggests() -> None:
-    with pytest.raises(ConfigError, match="unknown preset 'agressive' \(did you mean 'aggressive'\?\); available presets"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown preset 'agressive' \(did you mean 'aggressive'\?\); available presets",
+    ):
         load_config(preset="agressive")
 
 
