@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from myopic_sor._typing import BoolArray1D, Float64Array1D, Float64Array2D, Int64Array1D
 
-__all__ = ["nbbo_kernel", "ofi_kernel"]
+__all__ = ["nbbo_kernel", "ofi_bucket_kernel", "ofi_kernel"]
 
 
 @njit(cache=True)
@@ -68,6 +69,30 @@ def nbbo_kernel(  # noqa: PLR0917 - kernels take arrays positionally (numba has 
     return best_bid, best_ask, bid_size, ask_size, bid_at, ask_at
 
 
+@register_jitable
+def _level(px: float, sz: float, empty_px: float) -> tuple[float, float]:
+    # An empty level is a bid at -inf / an ask at +inf with zero size.
+    if np.isnan(px):
+        return empty_px, 0.0
+    return px, sz
+
+
+@register_jitable
+def _cks_term(  # noqa: PLR0917 - the eight book values of CKS (2014) eq. 2
+    pb0: float, qb0: float, pa0: float, qa0: float, pb1: float, qb1: float, pa1: float, qa1: float
+) -> float:
+    e = 0.0
+    if pb1 >= pb0:
+        e += qb1
+    if pb1 <= pb0:
+        e -= qb0
+    if pa1 <= pa0:
+        e -= qa1
+    if pa1 >= pa0:
+        e += qa0
+    return e
+
+
 @njit(cache=True)
 def ofi_kernel(
     bid_px: Float64Array2D,
@@ -79,38 +104,13 @@ def ofi_kernel(
     n_levels = bid_px.shape[1]
     out = np.zeros((n, n_levels), dtype=np.float64)
     for m in range(n_levels):  # level-major: the inputs are column-major (see _ofi._matrices)
+        pb0, qb0 = _level(bid_px[0, m], bid_sz[0, m], -np.inf) if n else (0.0, 0.0)
+        pa0, qa0 = _level(ask_px[0, m], ask_sz[0, m], np.inf) if n else (0.0, 0.0)
         for i in range(1, n):
-            # An empty level is a bid at -inf / an ask at +inf with zero size.
-            pb0 = bid_px[i - 1, m]
-            qb0 = bid_sz[i - 1, m]
-            if np.isnan(pb0):
-                pb0 = -np.inf
-                qb0 = 0.0
-            pb1 = bid_px[i, m]
-            qb1 = bid_sz[i, m]
-            if np.isnan(pb1):
-                pb1 = -np.inf
-                qb1 = 0.0
-            pa0 = ask_px[i - 1, m]
-            qa0 = ask_sz[i - 1, m]
-            if np.isnan(pa0):
-                pa0 = np.inf
-                qa0 = 0.0
-            pa1 = ask_px[i, m]
-            qa1 = ask_sz[i, m]
-            if np.isnan(pa1):
-                pa1 = np.inf
-                qa1 = 0.0
-            e = 0.0
-            if pb1 >= pb0:
-                e += qb1
-            if pb1 <= pb0:
-                e -= qb0
-            if pa1 <= pa0:
-                e -= qa1
-            if pa1 >= pa0:
-                e += qa0
-            out[i, m] = e
+            pb1, qb1 = _level(bid_px[i, m], bid_sz[i, m], -np.inf)
+            pa1, qa1 = _level(ask_px[i, m], ask_sz[i, m], np.inf)
+            out[i, m] = _cks_term(pb0, qb0, pa0, qa0, pb1, qb1, pa1, qa1)
+            pb0, qb0, pa0, qa0 = pb1, qb1, pa1, qa1
     return out
 
 
@@ -132,37 +132,14 @@ def ofi_bucket_kernel(  # noqa: PLR0917 - kernels take arrays positionally (numb
     ofi = np.zeros((n_buckets, n_levels), dtype=np.float64)
     depth = np.zeros((n_buckets, n_levels), dtype=np.float64)
     for m in range(n_levels):
-        pb0 = -np.inf
-        qb0 = 0.0
-        pa0 = np.inf
-        qa0 = 0.0
+        pb0, qb0, pa0, qa0 = -np.inf, 0.0, np.inf, 0.0
         for i in range(n):
-            pb1 = bid_px[i, m]
-            qb1 = bid_sz[i, m]
-            if np.isnan(pb1):
-                pb1 = -np.inf
-                qb1 = 0.0
-            pa1 = ask_px[i, m]
-            qa1 = ask_sz[i, m]
-            if np.isnan(pa1):
-                pa1 = np.inf
-                qa1 = 0.0
+            pb1, qb1 = _level(bid_px[i, m], bid_sz[i, m], -np.inf)
+            pa1, qa1 = _level(ask_px[i, m], ask_sz[i, m], np.inf)
             k = bucket[i]
             if 0 <= k < n_buckets:
                 if i > 0:  # the first event of the venue has no previous book: e = 0
-                    e = 0.0
-                    if pb1 >= pb0:
-                        e += qb1
-                    if pb1 <= pb0:
-                        e -= qb0
-                    if pa1 <= pa0:
-                        e -= qa1
-                    if pa1 >= pa0:
-                        e += qa0
-                    ofi[k, m] += e
+                    ofi[k, m] += _cks_term(pb0, qb0, pa0, qa0, pb1, qb1, pa1, qa1)
                 depth[k, m] += 0.5 * (qb1 + qa1)
-            pb0 = pb1
-            qb0 = qb1
-            pa0 = pa1
-            qa0 = qa1
+            pb0, qb0, pa0, qa0 = pb1, qb1, pa1, qa1
     return ofi, depth
