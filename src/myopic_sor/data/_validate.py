@@ -21,12 +21,13 @@ import datetime as dt
 import logging
 import warnings
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal, NoReturn, Protocol, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from numba import njit
 
@@ -259,23 +260,46 @@ def _fail(
     )
 
 
+_DUP_KEY_COLUMNS: Final = ("ts_recv", "action", "side", "depth", "price", "size", "sequence")
+
+
+def _row_hash(vd: VenueData, rows: Int64Array1D, names: Iterable[str]) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of the given columns over ``rows`` (wrapping multiply-add of raw bits)."""
+    h = np.zeros(rows.size, dtype=np.uint64)
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        for name in names:
+            bits = vd.columns[name][rows]
+            if bits.dtype.itemsize == 8:
+                bits = bits.view(np.uint64)
+            h = h * mult + bits.astype(np.uint64)
+    return h
+
+
+def _equal_groups(ts: Int64Array1D, h: npt.NDArray[np.uint64], rows: Int64Array1D) -> BoolArray1D:
+    """Mask of ``rows`` whose (ts, hash) key is shared with another row."""
+    order = np.lexsort((h, ts))
+    same = (h[order][1:] == h[order][:-1]) & (ts[order][1:] == ts[order][:-1])
+    member = np.zeros(rows.size, dtype=np.bool_)
+    member[order[1:][same]] = True
+    member[order[:-1][same]] = True
+    return member
+
+
 def _duplicate_rows(vd: VenueData, cand: Int64Array1D) -> BoolArray1D:
     """Mark rows equal in every column to an earlier row, among the candidate rows ``cand``
     (ascending; duplicates share ``ts_event``, so same-ts rows are the only candidates).
 
-    Rows are grouped by a 64-bit hash of all their columns (a wrapping multiply-add over the
-    raw bits) and ``ts_event``; each equal-hash pair is then confirmed column by column, so a
-    hash collision can never mark a distinct row.
+    Two passes: a hash of a few key columns (``sequence`` among them when present, which is
+    unique per Databento record) first narrows the candidates cheaply; rows left are grouped by
+    a hash of all their columns and ``ts_event``, and each equal-hash pair is then confirmed
+    column by column, so a hash collision can never mark a distinct row.
     """
-    h = np.zeros(cand.size, dtype=np.uint64)
-    mult = np.uint64(0x9E3779B97F4A7C15)
-    with np.errstate(over="ignore"):
-        for arr in vd.columns.values():
-            bits = arr[cand]
-            if bits.dtype.itemsize == 8:
-                bits = bits.view(np.uint64)
-            h = h * mult + bits.astype(np.uint64)
-    ts = _i64(vd, "ts_event")[cand]
+    ts_all = _i64(vd, "ts_event")
+    keys = [c for c in _DUP_KEY_COLUMNS if c in vd.columns]
+    cand = cand[_equal_groups(ts_all[cand], _row_hash(vd, cand, keys), cand)]
+    h = _row_hash(vd, cand, vd.columns)
+    ts = ts_all[cand]
     order = np.lexsort((cand, h, ts))  # stable on the original row within equal keys
     hs, tss = h[order], ts[order]
     pair = (hs[1:] == hs[:-1]) & (tss[1:] == tss[:-1])
