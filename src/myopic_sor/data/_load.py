@@ -54,31 +54,32 @@ DEFAULT_TIMEZONE = "America/New_York"
 
 
 def _head_text(path: Path, nbytes: int = 4096) -> str:
+    """The first ``nbytes`` of the (decompressed) file as text, reading at most 1 MiB."""
+    import bz2
+
+    import zstandard
+
     name = path.name.lower()
     try:
-        raw = path.read_bytes()[: 1 << 20] if name.endswith((".zst", ".gz", ".bz2")) else b""
+        with path.open("rb") as f:
+            raw = f.read(1 << 20 if name.endswith((".zst", ".gz", ".bz2")) else nbytes)
         if name.endswith(".bz2"):
-            import bz2
-
-            data = bz2.BZ2Decompressor().decompress(raw)[:nbytes]
+            data = bz2.BZ2Decompressor().decompress(raw, max_length=nbytes)
         elif name.endswith(".zst"):
-            import zstandard
-
             with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as r:
                 data = r.read(nbytes)
         elif name.endswith(".gz"):
             with gzip.open(io.BytesIO(raw)) as g:
                 data = g.read(nbytes)
         else:
-            with path.open("rb") as f:
-                data = f.read(nbytes)
-    except (OSError, EOFError) as exc:
-        raise DataFormatError(f"{path}: cannot read the file header ({exc})") from exc
-    except Exception as exc:  # zstandard raises its own ZstdError for corrupt frames
+            data = raw
+    except zstandard.ZstdError as exc:
         raise DataFormatError(
-            f"{path}: corrupt compressed data ({exc}); re-download or re-export the file"
+            f"{path}: corrupt zstd data ({exc}); re-download or re-export the file"
         ) from exc
-    return data.decode("utf-8", errors="replace")
+    except (OSError, EOFError, ValueError) as exc:  # gzip/bz2 report corrupt data as OSError
+        raise DataFormatError(f"{path}: cannot read the file header ({exc})") from exc
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def detect_format(path: PathLike) -> InputFormat:
