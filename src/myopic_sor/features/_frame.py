@@ -19,7 +19,6 @@ from myopic_sor.features._volatility import (
     _bounds,
     _venue,
     rolling_volatility,
-    single_day_adv,
 )
 
 __all__ = ["SPEC_FRAME_COLUMNS", "spec_frame"]
@@ -62,13 +61,14 @@ def spec_frame(
         Daily return volatility (0.01 = 1 %). When None, the causal rolling estimate of
         :func:`rolling_volatility` on the frame's mid.
     adv : float, optional
-        Average daily volume, shares. When None, :func:`single_day_adv` of this day (of the
-        ``venue`` only when one is given, to match the flow columns): a single-day fallback that
-        looks at the whole day, logged as a warning; pass the configured ADV normally.
+        Average daily volume, shares: from several past days (:func:`estimate_adv`) or from
+        the configuration. When None, the configured default ``myopic.adv`` (one day cannot
+        give its own ADV without looking ahead; :func:`single_day_adv` computes that
+        whole-day figure for diagnostics only).
     venue : str, optional
         Restrict to one venue's events and quotes; default: all venues, consolidated.
     session_start, session_end : datetime.time
-        Session in exchange local time for the volatility grid and the ADV fallback
+        Session in exchange local time for the volatility grid
         (default 09:30-16:00).
     sampling_s, window_s : float
         Volatility grid step and look-back window, seconds (defaults 60 and 1800).
@@ -151,13 +151,13 @@ def spec_frame(
         check_positive("volatility", volatility)
         vol = np.full(ts.shape[0], float(volatility))
     if adv is None:
-        adv = single_day_adv(md, venue=venue, session_start=session_start, session_end=session_end)
-        logger.warning(
-            "%s: ADV not given, using this day's session volume scaled to the session "
-            "(%.6g shares); it looks at the whole day, pass the configured ADV instead",
-            where,
-            adv,
-        )
+        # One day cannot tell its own ADV without looking ahead (its volume is known only at
+        # the close), so the configured value is used; single_day_adv() is there, labelled,
+        # for diagnostics.
+        from myopic_sor.config import default_config
+
+        adv = default_config().myopic.adv
+        logger.info("%s: ADV not given, using the configured myopic.adv = %.6g", where, adv)
     else:
         check_positive("adv", adv)
 

@@ -126,14 +126,20 @@ def test_spec_frame_single_venue() -> None:
         spec_frame(_two_venues(), venue="XZ", volatility=0.01, adv=5e5)
 
 
-def test_spec_frame_adv_fallback_scales_the_day(caplog: pytest.LogCaptureFixture) -> None:
+def test_single_day_adv_scales_the_day() -> None:
     md = _two_venues()
     # 70 shares over the observed 2 s of a 6.5 h session.
     assert single_day_adv(md) == pytest.approx(70 * SESSION_S / 2)
     assert single_day_adv(md, venue="XB") == pytest.approx(30 * SESSION_S / 1)  # 1 s seen
-    with caplog.at_level(logging.WARNING), pytest.warns(DataQualityWarning):
-        df = spec_frame(md, volatility=0.02)
-    assert df["ADV"].iloc[0] == pytest.approx(70 * SESSION_S / 2)
+
+
+def test_spec_frame_without_adv_uses_the_configured_one(caplog: pytest.LogCaptureFixture) -> None:
+    """No look-ahead: one day's own volume is known only at its close, so it is not used."""
+    from myopic_sor.config import default_config
+
+    with caplog.at_level(logging.INFO), pytest.warns(DataQualityWarning):
+        df = spec_frame(_two_venues(), volatility=0.02)
+    assert (df["ADV"] == default_config().myopic.adv).all()
     assert "ADV not given" in caplog.text
 
 
