@@ -1,0 +1,626 @@
+r"""The myopic scheduler: receding-horizon re-solves of the OW problem with a forecast alpha.
+
+At each evaluation time t (MATH.md §3, "Receding horizon"): the impact state of our own past
+children is decayed exactly to t, the forecaster (fitted on data up to t only) gives the curve
+α_t(s) on [t, T], the remaining quantity is re-solved on the remaining grid, and only the first
+slot's quantity is sent, as integer shares, when it reaches ``min_order_size``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from myopic_sor._typing import Float64Array1D, Int64Array1D
+from myopic_sor.alpha import AlphaCurve, Forecaster, ZeroAlpha, causal_view
+from myopic_sor.config import LambdaEstimationConfig, MyopicConfig, RiskConfig
+from myopic_sor.data import MarketData
+from myopic_sor.exceptions import ConfigError, DataValidationError
+from myopic_sor.impact import (
+    ImpactParams,
+    InfeasibleScheduleError,
+    constrained_schedule,
+    estimate_lambda,
+    optimal_schedule,
+    price_impact_series,
+    schedule_bounds,
+)
+from myopic_sor.scheduling._base import (
+    ChildOrder,
+    ScheduleResult,
+    check_parent,
+    check_window,
+)
+
+__all__ = [
+    "MyopicParameters",
+    "MyopicScheduler",
+    "calculate_decision_risk",
+    "risk_adjusted_myopic_schedule",
+]
+
+logger = logging.getLogger(__name__)
+
+_NS = 1_000_000_000
+_SECONDS_PER_HOUR = 3600.0
+
+
+def _positive(name: str, value: float) -> float:
+    v = float(value)
+    if not math.isfinite(v) or v <= 0.0:
+        msg = f"MyopicParameters.{name} must be a finite positive number, got {value!r}"
+        raise ConfigError(msg)
+    return v
+
+
+@dataclass(frozen=True, slots=True)
+class MyopicParameters:
+    """Parameters of the myopic model, in the spec's units.
+
+    Parameters
+    ----------
+    lambda_value : float
+        Impact coefficient λ, currency per share per unit of normalised flow ``q σ / ADV``.
+    beta : float
+        Impact decay rate β **per hour** (the spec's unit; ``ln 2 / half_life_hours``, so the
+        spec's 0.693 is a one-hour half-life). The model uses :attr:`beta_per_s`.
+    volatility : float
+        Daily return volatility σ (0.01 = 1 %).
+    adv : float
+        Average daily volume, shares per day.
+    T : float, default 6.5
+        Trading session length, hours.
+    Q_0 : float, default 0.01
+        The spec's initial position normalisation (fraction of ADV). Kept for compatibility;
+        the scheduler takes the parent quantity explicitly and does not use it.
+
+    Raises
+    ------
+    ConfigError
+        Non-finite or non-positive λ, β, σ, ADV or T.
+
+    Examples
+    --------
+    >>> p = MyopicParameters(lambda_value=25000.0, beta=0.693, volatility=0.01, adv=1e6)
+    >>> round(p.beta_per_s * 3600, 3), p.to_impact_params().lambda_per_share
+    (0.693, 0.00025)
+    """
+
+    lambda_value: float
+    beta: float
+    volatility: float
+    adv: float
+    T: float = 6.5
+    Q_0: float = 0.01
+
+    def __post_init__(self) -> None:
+        for name in ("lambda_value", "beta", "volatility", "adv", "T"):
+            object.__setattr__(self, name, _positive(name, getattr(self, name)))
+        if not math.isfinite(float(self.Q_0)):
+            msg = f"MyopicParameters.Q_0 must be finite, got {self.Q_0!r}"
+            raise ConfigError(msg)
+
+    @property
+    def beta_per_s(self) -> float:
+        """β per second (``beta / 3600``), the unit used inside the models."""
+        return self.beta / _SECONDS_PER_HOUR
+
+    @property
+    def session_s(self) -> float:
+        """Session length, seconds."""
+        return self.T * _SECONDS_PER_HOUR
+
+    def to_impact_params(self) -> ImpactParams:
+        """Return the :class:`~myopic_sor.impact.ImpactParams` (β per second)."""
+        return ImpactParams.from_beta_per_hour(
+            lambda_=self.lambda_value,
+            beta_per_hour=self.beta,
+            sigma_daily=self.volatility,
+            adv=self.adv,
+        )
+
+    @classmethod
+    def from_config(cls, config: MyopicConfig) -> MyopicParameters:
+        """Build the parameters from the ``myopic`` section of the configuration."""
+        return cls(
+            lambda_value=config.lambda_value,
+            beta=config.beta,
+            volatility=config.volatility,
+            adv=config.adv,
+            T=config.T,
+            Q_0=config.Q_0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    ts_ns: Int64Array1D
+    mid: Float64Array1D
+
+
+def _frame(df: pd.DataFrame | None) -> _Frame | None:
+    if df is None:
+        return None
+    if "ts_event" not in df.columns:
+        msg = (
+            f"column 'ts_event' is missing (columns: {list(df.columns)}); pass the spec frame "
+            "of myopic_sor.features.spec_frame"
+        )
+        raise DataValidationError(msg)
+    raw = df["ts_event"]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        ts = raw.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    elif pd.api.types.is_integer_dtype(raw):
+        ts = raw.to_numpy(dtype=np.int64)
+    else:
+        msg = f"column 'ts_event' must be int64 UTC ns or datetime64, got dtype {raw.dtype}"
+        raise DataValidationError(msg)
+    bad = np.flatnonzero(np.diff(ts) < 0)
+    if bad.size:
+        i = int(bad[0]) + 1
+        msg = f"column 'ts_event' is not sorted: row {i} is before row {i - 1}; sort the frame"
+        raise DataValidationError(msg)
+    if "mid_price" in df.columns:
+        mid = df["mid_price"].to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        mid = np.full(ts.shape[0], np.nan)
+    ok = np.isfinite(mid) & (mid > 0)
+    return _Frame(np.ascontiguousarray(ts[ok]), np.ascontiguousarray(mid[ok]))
+
+
+def _mid_at(frame: _Frame | None, t_ns: int) -> float:
+    if frame is None:
+        return float("nan")
+    k = int(np.searchsorted(frame.ts_ns, t_ns, side="right")) - 1
+    return float(frame.mid[k]) if k >= 0 else float("nan")
+
+
+def _grid(t0: int, t_end: int, step_s: float) -> Int64Array1D:
+    step = round(step_s * _NS)
+    grid = np.arange(t0, t_end, step, dtype=np.int64)
+    if t_end - int(grid[-1]) < step // 1000 and grid.shape[0] > 1:
+        grid = grid[:-1]
+    return np.append(grid, np.int64(t_end))
+
+
+class MyopicScheduler:
+    r"""Receding-horizon optimal execution under transient impact and a forecast alpha.
+
+    Parameters
+    ----------
+    params : MyopicParameters
+        λ, β (per hour), σ, ADV.
+    risk : RiskConfig, optional
+        Child-order limits: ``min_order_size`` (children below it are held and accumulate),
+        ``max_order_size`` (per-slot bound in the re-solve), ``position_limit`` (the parent
+        may not exceed it). Default: no limits, ``min_order_size`` 1 share.
+    alpha : Forecaster, optional
+        Alpha forecaster (default :class:`~myopic_sor.alpha.ZeroAlpha`: pure execution, the
+        Obizhaeva-Wang schedule).
+    lambda_config : LambdaEstimationConfig, optional
+        Settings of :meth:`estimate_lambda`.
+    eval_every_s : float, default 60
+        Evaluation step, seconds: the decision grid is ``t0, t0 + Δ, ..., T`` (the last step
+        shortened to end at T). Each re-solve uses the remaining decision times as its slots.
+    allow_round_trips : bool, default False
+        Allow children against the parent's side.
+    allow_lookahead : bool, default False
+        Accept a look-ahead forecaster (the oracle). Its decisions are labelled
+        ``lookahead=True``; never report their P&L as achievable.
+
+    Notes
+    -----
+    The forecaster is fitted and asked for a curve at every decision t, on
+    ``causal_view(market_data, t)`` only (events with ``ts_event <= t``); the spec frame is
+    read up to t only (the decision's ``mid_price``). Limits not applied here: the
+    participation cap (needs an expected-volume forecast per slot), ``max_impact_threshold``
+    and ``stop_loss_threshold`` (path constraints, not per-slot bounds).
+
+    Continuous optimum inside the window (MATH.md §3)::
+
+        I*(t) = (α(t) − α'(t)/β + ν)/2,   Q*(t) = (I*'(t) + β I*(t))/λ_s
+              = (β α − α''/β + β ν)/(2 λ_s)
+
+    (the spec's ``Q* = (α' + β I*)/λ`` is a typo for the second form), with blocks at both
+    ends. Each decision solves the exact discrete problem on the remaining grid (MATH.md §1)::
+
+        q* = G⁻¹(α − I_past − ν 1)/λ_s,   Σ q* = remaining
+
+    by :func:`~myopic_sor.impact.constrained_schedule` (equal to the closed form
+    :func:`~myopic_sor.impact.optimal_schedule` when no bound binds), and sends ``round(q*_0)``
+    shares. ``I_past`` is the impact of our own earlier children, decayed exactly
+    (``I ← e^{−βΔt} I`` between decisions, ``+ λ_s q`` at a child). The last decision, at T,
+    sends whatever remains, so the children sum exactly to the parent.
+    """
+
+    name = "myopic"
+
+    def __init__(
+        self,
+        params: MyopicParameters,
+        *,
+        risk: RiskConfig | None = None,
+        alpha: Forecaster | None = None,
+        lambda_config: LambdaEstimationConfig | None = None,
+        eval_every_s: float = 60.0,
+        allow_round_trips: bool = False,
+        allow_lookahead: bool = False,
+    ) -> None:
+        if not (math.isfinite(eval_every_s) and eval_every_s > 0):
+            msg = f"eval_every_s must be a positive number of seconds, got {eval_every_s!r}"
+            raise ConfigError(msg)
+        self.params = params
+        self.risk = risk
+        self.alpha: Forecaster = alpha if alpha is not None else ZeroAlpha()
+        self.lambda_config = lambda_config
+        self.eval_every_s = float(eval_every_s)
+        self.allow_round_trips = allow_round_trips
+        self.allow_lookahead = allow_lookahead
+        if self.alpha.lookahead and not allow_lookahead:
+            msg = (
+                f"{type(self.alpha).__name__} is a look-ahead forecaster (it reads data after "
+                "the decision time); pass allow_lookahead=True to use it as a labelled "
+                "diagnostic, or use a causal forecaster"
+            )
+            raise ConfigError(msg)
+
+    def __repr__(self) -> str:
+        return (
+            f"MyopicScheduler(params={self.params!r}, alpha={self.alpha!r}, "
+            f"eval_every_s={self.eval_every_s!r})"
+        )
+
+    @property
+    def impact_params(self) -> ImpactParams:
+        """The impact model parameters (β per second)."""
+        return self.params.to_impact_params()
+
+    # -- the spec's methods --------------------------------------------------------------------
+    def estimate_lambda(
+        self, df: pd.DataFrame, agg_periods: list[float] | None = None
+    ) -> dict[str, float]:
+        """Estimate λ per aggregation period (``{'1s': λ_1, '60s': λ_60, ...}``).
+
+        Delegates to :func:`myopic_sor.impact.estimate_lambda` with ``lambda_config``;
+        see there for the regression, units and warnings.
+        """
+        return estimate_lambda(df, agg_periods, config=self.lambda_config)
+
+    def calculate_price_impact(self, df: pd.DataFrame) -> pd.Series:
+        """Return the impact after each row's trade for the spec frame, price units.
+
+        Uses the scheduler's λ, β, σ and ADV (the frame's ``Volatility``/``ADV`` columns are
+        not read); exact exponential decay, run in a numba kernel
+        (:func:`myopic_sor.impact.price_impact_series`).
+        """
+        return price_impact_series(df, self.impact_params)
+
+    def generate_trading_schedule(
+        self,
+        df: pd.DataFrame | None,
+        total_quantity: float,
+        time_horizon: float,
+        *,
+        start: int | pd.Timestamp | None = None,
+        market_data: MarketData | None = None,
+        pure_alpha: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Run the receding-horizon scheduler and return one decision per evaluation time.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame or None
+            The spec frame (``ts_event``, ``mid_price``, ...); at decision t only rows with
+            ``ts_event <= t`` are read (for ``mid_price``). None: no prices (``mid_price`` NaN).
+        total_quantity : float
+            Parent quantity, signed whole shares (+ buy, − sell).
+        time_horizon : float
+            Horizon, **minutes** (the spec's unit).
+        start : int or pandas.Timestamp, optional
+            Start time (UTC ns or a Timestamp); default the first row of ``df``.
+        market_data : MarketData, optional
+            The day's book data for the forecaster; it receives ``causal_view(md, t)`` (events
+            with ``ts_event <= t``) at each decision. Required unless the forecaster is
+            :class:`~myopic_sor.alpha.ZeroAlpha`.
+        pure_alpha : bool, default False
+            The spec's pure-alpha strategy: ν = 0, no completion constraint, round trips
+            allowed, children capped only by ``max_order_size``. The position may end
+            anywhere; ``total_quantity`` is validated but not enforced.
+
+        Returns
+        -------
+        list of dict
+            Per decision: ``timestamp`` (UTC Timestamp), ``ts_ns``, ``optimal_quantity`` (int
+            shares sent, 0 when held), ``planned_quantity`` (the re-solve's first slot, real
+            shares), ``price_impact`` (our impact before the child, price units),
+            ``optimal_impact`` (impact after the planned child, the discrete ``I*``),
+            ``impact_cost`` (``q I + λ_s q²/2``, currency), ``alpha`` (α_t(t)),
+            ``alpha_slope``, ``mid_price``, ``nu``, ``executed``, ``remaining``,
+            ``slots_left``, ``reason``, ``lookahead``.
+
+        Raises
+        ------
+        ConfigError
+            Quantity zero, non-integral or above ``position_limit``, horizon ≤ 0, no start.
+        InfeasibleScheduleError
+            ``max_order_size`` times the number of decisions cannot reach the parent.
+        DataValidationError
+            Unsorted frame, or a forecast alpha that is not finite (names the timestamp).
+        """
+        x = check_parent(total_quantity, "total_quantity")
+        h = float(time_horizon)
+        if not math.isfinite(h) or h <= 0:
+            msg = f"time_horizon must be a positive number of minutes, got {time_horizon!r}"
+            raise ConfigError(msg)
+        frame_df = df
+        if start is None:
+            if frame_df is None or len(frame_df) == 0:
+                msg = "no start time: pass start= (UTC ns) or a non-empty spec frame"
+                raise ConfigError(msg)
+            first = frame_df["ts_event"].iloc[0]
+            t0 = (
+                int(pd.Timestamp(first).value)
+                if not isinstance(first, int | np.integer)
+                else int(first)
+            )
+        else:
+            t0 = int(start.value) if isinstance(start, pd.Timestamp) else int(start)
+        t_end = t0 + round(h * 60.0 * _NS)
+        return self._run(_frame(df), t0, t_end, x, md=market_data, pure_alpha=pure_alpha)
+
+    # -- Scheduler protocol --------------------------------------------------------------------
+    def schedule(
+        self,
+        t0_ns: int,
+        t_end_ns: int,
+        X: int,
+        *,
+        data: pd.DataFrame | None = None,
+        market_data: MarketData | None = None,
+    ) -> ScheduleResult:
+        """Return the myopic children of ``X`` signed shares over ``[t0_ns, t_end_ns]``.
+
+        Same engine as :meth:`generate_trading_schedule`; the children are the decisions with
+        a non-zero quantity.
+        """
+        t0, t1 = check_window(t0_ns, t_end_ns)
+        x = check_parent(X)
+        decisions = self._run(_frame(data), t0, t1, x, md=market_data, pure_alpha=False)
+        children = tuple(
+            ChildOrder(d["ts_ns"], d["optimal_quantity"], d["reason"])
+            for d in decisions
+            if d["optimal_quantity"] != 0
+        )
+        cost = float(sum(d["impact_cost"] for d in decisions))
+        return ScheduleResult(self.name, t0, t1, x, children, expected_cost=cost)
+
+    # -- engine --------------------------------------------------------------------------------
+    def _curve(self, md: MarketData | None, t: int, t_end: int) -> AlphaCurve | None:
+        if md is None:
+            if isinstance(self.alpha, ZeroAlpha):
+                return None
+            msg = (
+                f"{type(self.alpha).__name__} needs market data: pass market_data= (the day's "
+                "MarketData) to generate_trading_schedule"
+            )
+            raise ConfigError(msg)
+        view = md if self.alpha.lookahead else causal_view(md, t)
+        self.alpha.fit(view, t)
+        return self.alpha.predict(view, t, t_end)
+
+    def _run(
+        self,
+        frame: _Frame | None,
+        t0: int,
+        t_end: int,
+        x: int,
+        *,
+        md: MarketData | None,
+        pure_alpha: bool,
+    ) -> list[dict[str, Any]]:
+        if t_end <= t0:
+            msg = f"the horizon is already over: end {t_end} ns is not after start {t0} ns"
+            raise ConfigError(msg)
+        risk = self.risk
+        if risk is not None and abs(x) > risk.position_limit:
+            msg = (
+                f"total_quantity={x} exceeds risk.position_limit={risk.position_limit} shares; "
+                "split the parent or raise the limit"
+            )
+            raise ConfigError(msg)
+        min_size = 1 if risk is None else risk.min_order_size
+        max_size = None if risk is None else float(risk.max_order_size)
+        ip = self.impact_params
+        lam_s, beta = ip.lambda_per_share, ip.beta_per_s
+        grid = _grid(t0, t_end, self.eval_every_s)
+        n = grid.shape[0]
+        if max_size is not None and not pure_alpha and n * max_size < abs(x):
+            msg = (
+                f"infeasible: {n} decisions of at most max_order_size={max_size:g} shares cannot "
+                f"trade {x} shares; raise max_order_size, evaluate more often or extend the horizon"
+            )
+            raise InfeasibleScheduleError(msg)
+        times_s = (grid - t0) / _NS
+        side = 1 if x > 0 else -1
+        i_after, t_last = 0.0, t0
+        executed = 0
+        out: list[dict[str, Any]] = []
+        lookahead = bool(self.alpha.lookahead)
+        for k in range(n):
+            t = int(grid[k])
+            last = k == n - 1
+            i_now = i_after * math.exp(-beta * (t - t_last) / _NS)
+            rem = times_s[k:] - times_s[k]
+            curve = self._curve(md, t, t_end)
+            if curve is None:
+                a = np.zeros(rem.shape[0])
+                a0 = slope0 = 0.0
+            else:
+                a = np.asarray(curve(rem), dtype=np.float64)
+                a0, slope0 = float(curve(0.0)), float(curve.d1(0.0))
+            if not bool(np.all(np.isfinite(a))):
+                msg = (
+                    f"forecast alpha at {pd.Timestamp(t, unit='ns', tz='UTC')} has "
+                    f"{int(np.sum(~np.isfinite(a)))} non-finite value(s) from "
+                    f"{type(self.alpha).__name__}; fix the forecaster (fall back to zero alpha)"
+                )
+                raise DataValidationError(msg)
+            remaining = x - executed
+            nu = float("nan")
+            if pure_alpha:
+                plan = optimal_schedule(rem, None, ip, a, i_now, pure_alpha=True)
+                plan0 = float(plan[0])
+                nu = 0.0
+                if max_size is not None:
+                    plan0 = float(np.clip(plan0, -max_size, max_size))
+            elif last or remaining == 0:
+                plan0 = float(remaining)
+            else:
+                plan0, nu = self._solve(
+                    rem, remaining, ip, a=a, i_now=i_now, max_size=max_size, t=t
+                )
+            child = round(plan0)
+            if not pure_alpha and not self.allow_round_trips:
+                child = side * min(max(side * child, 0), side * remaining)
+            reason = "myopic"
+            if abs(child) < min_size:
+                child = 0
+            if last and not pure_alpha:
+                child, reason = remaining, "myopic:final"
+            if pure_alpha:
+                reason = "myopic:pure_alpha"
+            executed += child
+            i_after, t_last = i_now + lam_s * child, t
+            out.append(
+                {
+                    "timestamp": pd.Timestamp(t, unit="ns", tz="UTC"),
+                    "ts_ns": t,
+                    "optimal_quantity": int(child),
+                    "planned_quantity": plan0,
+                    "price_impact": i_now,
+                    "optimal_impact": i_now + lam_s * plan0,
+                    "impact_cost": child * i_now + 0.5 * lam_s * child * child,
+                    "alpha": a0,
+                    "alpha_slope": slope0,
+                    "mid_price": _mid_at(frame, t),
+                    "nu": nu,
+                    "executed": int(executed),
+                    "remaining": int(x - executed),
+                    "slots_left": n - k - 1,
+                    "reason": reason,
+                    "lookahead": lookahead,
+                }
+            )
+        logger.debug(
+            "myopic schedule: %d decisions, %d children",
+            n,
+            sum(1 for d in out if d["optimal_quantity"] != 0),
+        )
+        return out
+
+    def _solve(
+        self,
+        rem: Float64Array1D,
+        remaining: int,
+        ip: ImpactParams,
+        *,
+        a: Float64Array1D,
+        i_now: float,
+        max_size: float | None,
+        t: int,
+    ) -> tuple[float, float]:
+        n_rem = rem.shape[0]
+        if max_size is not None and n_rem * max_size < abs(remaining):
+            logger.warning(
+                "myopic at %s: %d shares left on %d slots exceed max_order_size=%g per slot "
+                "(held children accumulated); the cap is lifted for this re-solve",
+                pd.Timestamp(t, unit="ns", tz="UTC"),
+                remaining,
+                n_rem,
+                max_size,
+            )
+            max_size = None
+        lower, upper = schedule_bounds(
+            n_rem, remaining, allow_round_trips=self.allow_round_trips, max_order_size=max_size
+        )
+        cs = constrained_schedule(rem, remaining, ip, a, lower=lower, upper=upper, i_now=i_now)
+        return float(cs.q[0]), float(cs.nu)
+
+
+def calculate_decision_risk(decision: dict[str, Any]) -> float:
+    """Risk of one decision: its expected impact cost, currency.
+
+    Parameters
+    ----------
+    decision : dict
+        A decision of :meth:`MyopicScheduler.generate_trading_schedule`.
+
+    Returns
+    -------
+    float
+        ``q I + λ_s q²/2`` (the ``impact_cost`` key): what the child pays on the standing impact
+        of our earlier children plus its own impact (MATH.md §1), ≥ 0 for children on the
+        parent's side.
+    """
+    if "impact_cost" not in decision:
+        msg = "decision has no 'impact_cost'; pass a decision of generate_trading_schedule"
+        raise ConfigError(msg)
+    return float(decision["impact_cost"])
+
+
+def risk_adjusted_myopic_schedule(
+    scheduler: MyopicScheduler,
+    df: pd.DataFrame,
+    total_quantity: float,
+    risk_limit: float,
+    *,
+    time_horizon: float = 300.0,
+) -> list[dict[str, Any]]:
+    """The spec's risk-adjusted schedule: stop once the cumulative decision risk hits a limit.
+
+    Parameters
+    ----------
+    scheduler : MyopicScheduler
+    df : pandas.DataFrame
+        The spec frame.
+    total_quantity : float
+        Parent quantity, signed shares.
+    risk_limit : float
+        Budget of cumulative :func:`calculate_decision_risk` (expected impact cost), currency.
+    time_horizon : float, default 300
+        Minutes (the spec calls the scheduler with 300).
+
+    Returns
+    -------
+    list of dict
+        Copies of the decisions while the cumulative risk stays within the limit; the first
+        decision that would exceed it is scaled down (integer shares, towards zero) by
+        ``(risk_limit − cumulative)/risk`` and the list ends there. The parent is then NOT
+        completed: the returned schedule is a truncation, as in the spec.
+    """
+    lim = float(risk_limit)
+    if not math.isfinite(lim) or lim < 0:
+        msg = f"risk_limit must be a finite non-negative cost (currency), got {risk_limit!r}"
+        raise ConfigError(msg)
+    base = scheduler.generate_trading_schedule(df, total_quantity, time_horizon)
+    out: list[dict[str, Any]] = []
+    cumulative = 0.0
+    for decision in base:
+        d = copy.copy(decision)
+        risk = calculate_decision_risk(d)
+        if cumulative + risk <= lim:
+            out.append(d)
+            cumulative += risk
+            continue
+        scale = (lim - cumulative) / risk
+        d["optimal_quantity"] = math.trunc(d["optimal_quantity"] * scale)
+        d["reason"] = "myopic:risk_scaled"
+        out.append(d)
+        break
+    return out
