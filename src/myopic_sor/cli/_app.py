@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import traceback
 import warnings
@@ -43,9 +44,12 @@ def _root(
     level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
     from rich.logging import RichHandler
 
+    root = logging.getLogger()
     handler = RichHandler(show_path=False, console=_stderr_console())
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
-    warnings.showwarning = _show_warning
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    _RUN_STATE["handler"] = handler
 
 
 def _stderr_console() -> Any:
@@ -54,19 +58,30 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def _show_warning(
+def _format_warning(
     message: Warning | str,
     category: type[Warning],
     filename: str,
     lineno: int,
-    file: Any = None,
     line: str | None = None,
-) -> None:
-    sys.stderr.write(f"warning: {category.__name__}: {message}\n")
+) -> str:
+    return f"warning: {category.__name__}: {message}\n"
+
+
+def _json_safe(obj: Any) -> Any:
+    """Replace NaN and infinities by None, recursively: strict JSON has no NaN."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+    text = json.dumps(_json_safe(obj), indent=2, default=str, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -420,6 +435,25 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     if debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(a for a in args if a != "--debug")]
+    # the CLI's logging and warning display last for this run only (tests call main in-process)
+    root = logging.getLogger()
+    # replacing formatwarning (not showwarning) keeps warnings.catch_warnings(record=True) working
+    saved_level, saved_format = root.level, warnings.formatwarning
+    warnings.formatwarning = _format_warning
+    try:
+        _run(args, debug)
+    finally:
+        warnings.formatwarning = saved_format
+        handler = _RUN_STATE.pop("handler", None)
+        if handler is not None:
+            root.removeHandler(handler)
+        root.setLevel(saved_level)
+
+
+_RUN_STATE: dict[str, logging.Handler] = {}
+
+
+def _run(args: list[str], debug: bool) -> None:
     try:
         app(args=args, prog_name="myopic-sor")
     except (MyopicSorError, OSError) as exc:
