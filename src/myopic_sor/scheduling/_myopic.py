@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from myopic_sor._typing import Float64Array1D, Int64Array1D
+from myopic_sor._typing import Float64Array1D, Float64Array2D, Int64Array1D
 from myopic_sor.alpha import AlphaCurve, Forecaster, ZeroAlpha, causal_view
 from myopic_sor.config import LambdaEstimationConfig, MyopicConfig, RiskConfig
 from myopic_sor.data import MarketData
@@ -31,6 +31,7 @@ from myopic_sor.impact import (
     price_impact_series,
     schedule_bounds,
 )
+from myopic_sor.impact._optimal import constrained_schedule_linear, impact_constraint_matrix
 from myopic_sor.scheduling._base import (
     ChildOrder,
     ScheduleResult,
@@ -142,6 +143,8 @@ class MyopicParameters:
 class _Frame:
     ts_ns: Int64Array1D
     mid: Float64Array1D
+    vol_ts_ns: Int64Array1D | None = None
+    cum_vol: Float64Array1D | None = None
 
 
 def _frame(df: pd.DataFrame | None) -> _Frame | None:
@@ -171,7 +174,31 @@ def _frame(df: pd.DataFrame | None) -> _Frame | None:
     else:
         mid = np.full(ts.shape[0], np.nan)
     ok = np.isfinite(mid) & (mid > 0)
-    return _Frame(np.ascontiguousarray(ts[ok]), np.ascontiguousarray(mid[ok]))
+    vol_ts = cum = None
+    if "bid_fill" in df.columns and "ask_fill" in df.columns:
+        vol = df["bid_fill"].to_numpy(dtype=np.float64, na_value=0.0) + df["ask_fill"].to_numpy(
+            dtype=np.float64, na_value=0.0
+        )
+        vol_ts = np.ascontiguousarray(ts)
+        cum = np.ascontiguousarray(np.cumsum(np.maximum(vol, 0.0)))
+    return _Frame(np.ascontiguousarray(ts[ok]), np.ascontiguousarray(mid[ok]), vol_ts, cum)
+
+
+def _volume_rate(frame: _Frame | None, t_ns: int, lookback_s: float) -> float:
+    """Causal traded-volume rate, shares/s, over (t − lookback, t] (NaN without history)."""
+    if frame is None or frame.vol_ts_ns is None or frame.cum_vol is None:
+        return float("nan")
+    ts, cum = frame.vol_ts_ns, frame.cum_vol
+    k1 = int(np.searchsorted(ts, t_ns, side="right"))
+    if k1 == 0:
+        return float("nan")
+    w0 = max(t_ns - round(lookback_s * _NS), int(ts[0]))
+    span_s = (t_ns - w0) / _NS
+    if span_s <= 0:
+        return float("nan")
+    k0 = int(np.searchsorted(ts, w0, side="right"))
+    before = float(cum[k0 - 1]) if k0 > 0 else 0.0
+    return (float(cum[k1 - 1]) - before) / span_s
 
 
 def _mid_at(frame: _Frame | None, t_ns: int) -> float:
@@ -213,14 +240,40 @@ class MyopicScheduler:
     allow_lookahead : bool, default False
         Accept a look-ahead forecaster (the oracle). Its decisions are labelled
         ``lookahead=True``; never report their P&L as achievable.
+    lookback_s : float, default 900
+        Window, seconds, of the causal expected-volume estimate of the participation cap.
 
     Notes
     -----
     The forecaster is fitted and asked for a curve at every decision t, on
     ``causal_view(market_data, t)`` only (events with ``ts_event <= t``); the spec frame is
-    read up to t only (the decision's ``mid_price``). Limits not applied here: the
-    participation cap (needs an expected-volume forecast per slot), ``max_impact_threshold``
-    and ``stop_loss_threshold`` (path constraints, not per-slot bounds).
+    read up to t only (``mid_price``, ``bid_fill``, ``ask_fill``).
+
+    Risk constraints at each re-solve (``risk`` given; names as in the decisions' ``binding``):
+
+    * ``no_round_trips``: ``0 ≤ s q_n`` (per-slot bound).
+    * ``max_order_size``: ``|q_n| ≤ max_order_size`` (per-slot bound; lifted with a logged
+      warning when the held remainder cannot fit any more).
+    * ``participation``: ``|q_n| ≤ ρ V̂ Δ_n`` with ``V̂`` = (bid_fill + ask_fill traded in
+      ``(t − lookback_s, t]``) / (that span, clipped at the frame's first row), shares/s, and
+      ``Δ_n`` the slot length (``eval_every_s`` for the last slot). Needs the frame's
+      ``bid_fill``/``ask_fill`` and at least one row before t; otherwise not applied. When
+      ``Σ caps`` cannot reach the remainder, the last slot (T) is uncapped: it completes the
+      parent as a catch-up (logged warning, ``binding`` gets ``participation_catchup``). The
+      child sent is also truncated to ``floor(ρ V̂ Δ_0)``.
+    * ``max_impact``: ``|I_n^+| ≤ max_impact_threshold · mid(t)`` along the planned path,
+      ``I_n^+ = I_past_n + λ_s Σ_{j≤n} e^{−β(t_n−t_j)} q_j`` (needs a causal mid price).
+      Solved by :func:`~myopic_sor.impact._optimal.constrained_schedule_linear` only when the
+      box solution violates it; when it cannot hold with the other bounds, every cap is
+      raised by the smallest uniform slack (an LP; logged warning, ``max_impact_relaxed``).
+    * ``position_limit``: ``|X| ≤ position_limit`` is checked up front. Without round trips
+      the position moves monotonically from 0 to X, so ``|executed| ≤ |X|`` always holds.
+      With round trips the running position ``|executed + Σ_{j≤n} q_j| ≤ position_limit`` is
+      imposed as linear inequalities (same solver) when the box solution breaks it.
+    * The last decision sends the remainder whatever the caps (``reason='myopic:final'``).
+
+    ``stop_loss_threshold`` is not applied here. In ``pure_alpha`` mode only the first child
+    is clipped (``max_order_size``, the position limit).
 
     Continuous optimum inside the window (MATH.md §3)::
 
@@ -251,6 +304,7 @@ class MyopicScheduler:
         eval_every_s: float = 60.0,
         allow_round_trips: bool = False,
         allow_lookahead: bool = False,
+        lookback_s: float = 900.0,
     ) -> None:
         if not (math.isfinite(eval_every_s) and eval_every_s > 0):
             msg = f"eval_every_s must be a positive number of seconds, got {eval_every_s!r}"
@@ -262,6 +316,10 @@ class MyopicScheduler:
         self.eval_every_s = float(eval_every_s)
         self.allow_round_trips = allow_round_trips
         self.allow_lookahead = allow_lookahead
+        if not (math.isfinite(lookback_s) and lookback_s > 0):
+            msg = f"lookback_s must be a positive number of seconds, got {lookback_s!r}"
+            raise ConfigError(msg)
+        self.lookback_s = float(lookback_s)
         if self.alpha.lookahead and not allow_lookahead:
             msg = (
                 f"{type(self.alpha).__name__} is a look-ahead forecaster (it reads data after "
@@ -342,7 +400,12 @@ class MyopicScheduler:
             ``optimal_impact`` (impact after the planned child, the discrete ``I*``),
             ``impact_cost`` (``q I + λ_s q²/2``, currency), ``alpha`` (α_t(t)),
             ``alpha_slope``, ``mid_price``, ``nu``, ``executed``, ``remaining``,
-            ``slots_left``, ``reason``, ``lookahead``.
+            ``slots_left``, ``reason`` (``myopic``, ``myopic:relaxed`` when a constraint
+            had to be relaxed in the re-solve, ``myopic:final``, ``myopic:pure_alpha``),
+            ``binding`` (list of the constraints active in the re-solve: ``no_round_trips``,
+            ``max_order_size``, ``participation``, ``max_impact``, ``position_limit``, and
+            the relaxations ``max_order_size_relaxed``, ``participation_catchup``,
+            ``linear_caps_relaxed``; see the class Notes), ``lookahead``.
 
         Raises
         ------
@@ -479,16 +542,36 @@ class MyopicScheduler:
                 nu = 0.0
                 if max_size is not None:
                     plan0 = float(np.clip(plan0, -max_size, max_size))
+                if risk is not None:
+                    lim = float(risk.position_limit)
+                    plan0 = float(np.clip(plan0, -lim - executed, lim - executed))
+            binding: list[str] = []
+            cap0 = math.inf
+            if pure_alpha:
+                pass
             elif last or remaining == 0:
                 plan0 = float(remaining)
             else:
-                plan0, nu = self._solve(
-                    rem, remaining, ip, a=a, i_now=i_now, max_size=max_size, t=t
+                plan0, nu, binding, cap0 = self._solve(
+                    rem,
+                    remaining,
+                    ip,
+                    a=a,
+                    i_now=i_now,
+                    max_size=max_size,
+                    t=t,
+                    frame=frame,
+                    executed=executed,
+                    dt_last=float(times_s[k + 1] - times_s[k]),
                 )
             child = round(plan0)
+            if math.isfinite(cap0) and abs(child) > cap0:
+                child = int(math.copysign(math.floor(cap0), child))
             if not pure_alpha and not self.allow_round_trips:
                 child = side * min(max(side * child, 0), side * remaining)
             reason = "myopic"
+            if any(b.endswith(("_relaxed", "_catchup")) for b in binding):
+                reason = "myopic:relaxed"
             if abs(child) < min_size:
                 child = 0
             if last and not pure_alpha:
@@ -514,6 +597,7 @@ class MyopicScheduler:
                     "remaining": int(x - executed),
                     "slots_left": n - k - 1,
                     "reason": reason,
+                    "binding": binding,
                     "lookahead": lookahead,
                 }
             )
@@ -534,23 +618,120 @@ class MyopicScheduler:
         i_now: float,
         max_size: float | None,
         t: int,
-    ) -> tuple[float, float]:
+        frame: _Frame | None,
+        executed: int,
+        dt_last: float,
+    ) -> tuple[float, float, list[str], float]:
+        """One re-solve: returns (first slot, ν, binding constraint names, cap on slot 0)."""
         n_rem = rem.shape[0]
+        stamp = pd.Timestamp(t, unit="ns", tz="UTC")
+        tags: list[str] = []
         if max_size is not None and n_rem * max_size < abs(remaining):
             logger.warning(
                 "myopic at %s: %d shares left on %d slots exceed max_order_size=%g per slot "
                 "(held children accumulated); the cap is lifted for this re-solve",
-                pd.Timestamp(t, unit="ns", tz="UTC"),
+                stamp,
                 remaining,
                 n_rem,
                 max_size,
             )
+            tags.append("max_order_size_relaxed")
             max_size = None
+        risk = self.risk
         lower, upper = schedule_bounds(
             n_rem, remaining, allow_round_trips=self.allow_round_trips, max_order_size=max_size
         )
+        cap = np.full(n_rem, np.inf)
+        if risk is not None:
+            rate = _volume_rate(frame, t, self.lookback_s)
+            if math.isfinite(rate):
+                slot_s = np.append(np.diff(rem), dt_last)
+                cap = risk.participation_cap * rate * slot_s
+                side_bound = upper if remaining > 0 else lower
+                if float(np.minimum(cap, np.abs(side_bound)).sum()) < abs(remaining):
+                    logger.warning(
+                        "myopic at %s: participation caps (ρ=%g, %.4g shares/s) cannot trade "
+                        "the remaining %d shares on %d slots; the last slot completes the "
+                        "parent as a catch-up",
+                        stamp,
+                        risk.participation_cap,
+                        rate,
+                        remaining,
+                        n_rem,
+                    )
+                    tags.append("participation_catchup")
+                    cap[-1] = np.inf
+                    # the catch-up slot is bounded by nothing but the parent's side
+                    if remaining > 0:
+                        upper[-1] = np.inf
+                    else:
+                        lower[-1] = -np.inf
+                lower = np.maximum(lower, -cap)
+                upper = np.minimum(upper, cap)
         cs = constrained_schedule(rem, remaining, ip, a, lower=lower, upper=upper, i_now=i_now)
-        return float(cs.q[0]), float(cs.nu)
+        q, nu = cs.q, float(cs.nu)
+        rows: list[Float64Array2D] = []
+        rhs: list[Float64Array1D] = []
+        names: list[str] = []
+        if risk is not None:
+            mid = _mid_at(frame, t)
+            if math.isfinite(mid):
+                c_imp = risk.max_impact_threshold * mid
+                lmat = impact_constraint_matrix(rem, ip)
+                i_past = i_now * np.exp(-ip.beta_per_s * rem)
+                side = 1.0 if remaining > 0 else -1.0
+                rows.append(side * lmat)
+                rhs.append(c_imp - side * i_past)
+                names += ["max_impact"] * n_rem
+                if self.allow_round_trips:
+                    rows.append(-side * lmat)
+                    rhs.append(c_imp + side * i_past)
+                    names += ["max_impact"] * n_rem
+            if self.allow_round_trips:
+                tri = np.tril(np.ones((n_rem, n_rem)))
+                lim = float(risk.position_limit)
+                rows += [tri, -tri]
+                rhs += [np.full(n_rem, lim - executed), np.full(n_rem, lim + executed)]
+                names += ["position_limit"] * (2 * n_rem)
+        if rows:
+            a_ub = np.vstack(rows)
+            b_ub = np.concatenate(rhs)
+            lin = constrained_schedule_linear(
+                rem,
+                remaining,
+                ip,
+                a,
+                lower=lower,
+                upper=upper,
+                A_ub=a_ub,
+                b_ub=b_ub,
+                i_now=i_now,
+                on_infeasible="relax",
+            )
+            if lin.method != "box":
+                q, nu = lin.q, float(lin.nu)
+                for i in np.flatnonzero(lin.active_ineq):
+                    if names[i] not in tags:
+                        tags.append(names[i])
+                if lin.relaxation > 0:
+                    tags.append("linear_caps_relaxed")
+                    logger.warning(
+                        "myopic at %s: max impact / position caps infeasible with %d shares on "
+                        "%d slots; all caps raised by %.4g (row units) for this re-solve",
+                        stamp,
+                        remaining,
+                        n_rem,
+                        lin.relaxation,
+                    )
+        # constraints active at the final plan (bounds hit within 1e-9 relative)
+        qtol = 1e-9 * max(abs(remaining), 1.0)
+        if max_size is not None and bool(np.any(np.abs(q) >= max_size - qtol)):
+            tags.append("max_order_size")
+        if bool(np.any(np.isfinite(cap) & (np.abs(q) >= cap - qtol))):
+            tags.append("participation")
+        if not self.allow_round_trips and bool(np.any(np.abs(q) <= qtol)):
+            tags.append("no_round_trips")
+        return float(q[0]), nu, tags, float(cap[0])
 
 
 def calculate_decision_risk(decision: dict[str, Any]) -> float:
