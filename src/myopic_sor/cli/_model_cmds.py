@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from myopic_sor._checks import require_positive
 from myopic_sor._typing import Float64Array1D
 from myopic_sor.cli._app import JsonOpt, _emit_json, app
 from myopic_sor.exceptions import ConfigError
@@ -187,14 +188,6 @@ def largest_remainder(q: Float64Array1D, total: int) -> np.ndarray[Any, np.dtype
     return out
 
 
-def _check_positive(option: str, value: float, what: str) -> float:
-    v = float(value)
-    if not (math.isfinite(v) and v > 0):
-        msg = f"{option} must be a finite number > 0 ({what}), got {value!r}"
-        raise ConfigError(msg)
-    return v
-
-
 # ----------------------------------------------------------------------------------------------
 # schedule
 
@@ -216,9 +209,9 @@ def _solve_schedule(
         optimal_schedule,
     )
 
-    lam = _check_positive("--lambda", lam, "impact in price per share, per share traded")
-    beta = _check_positive("--beta", beta, "impact decay rate per unit of the horizon's time")
-    horizon = _check_positive("--horizon", horizon, "the window [0, T] in its time unit")
+    lam = require_positive("--lambda", lam, "impact in price per share, per share traded")
+    beta = require_positive("--beta", beta, "impact decay rate per unit of the horizon's time")
+    horizon = require_positive("--horizon", horizon, "the window [0, T] in its time unit")
     if not 1 <= steps <= MAX_STEPS:
         msg = f"--steps must be between 1 and {MAX_STEPS:,} (N steps give N+1 trades), got {steps}"
         raise ConfigError(msg)
@@ -462,9 +455,9 @@ def _estimate(
         msg = "give --volatility or --rolling-volatility, not both"
         raise ConfigError(msg)
     if volatility is not None:
-        _check_positive("--volatility", volatility, "daily return volatility, 0.01 = 1 %")
+        require_positive("--volatility", volatility, "daily return volatility, 0.01 = 1 %")
     if adv is not None:
-        _check_positive("--adv", adv, "average daily volume, shares")
+        require_positive("--adv", adv, "average daily volume, shares")
     hours = cfg.market_hours
     md = load_market_data(
         *paths,

@@ -43,11 +43,6 @@ def check_levels(venue: VenueData, levels: int | None) -> int:
     return levels
 
 
-def check_positive(name: str, value: float) -> None:
-    if not (np.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a positive finite number, got {value!r}")
-
-
 @dataclass(frozen=True, slots=True)
 class Buckets:
     """Fixed intervals ``[start_ns[k], start_ns[k] + bucket_ns)`` and each event's bucket."""

@@ -9,9 +9,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from myopic_sor._checks import require_positive
 from myopic_sor.data import ACTION_TRADE, MarketData
 from myopic_sor.features._book import consolidated_book
-from myopic_sor.features._common import check_positive, check_sorted
+from myopic_sor.features._common import check_sorted
 from myopic_sor.features._flow import _trade_flow, _warn_unknown_aggressor
 from myopic_sor.features._volatility import (
     REGULAR_SESSION_END,
@@ -148,7 +149,7 @@ def spec_frame(
             min_returns=min_returns,
         )
     else:
-        check_positive("volatility", volatility)
+        require_positive("volatility", volatility)
         vol = np.full(ts.shape[0], float(volatility))
     if adv is None:
         # One day cannot tell its own ADV without looking ahead (its volume is known only at
@@ -159,7 +160,7 @@ def spec_frame(
         adv = default_config().myopic.adv
         logger.info("%s: ADV not given, using the configured myopic.adv = %.6g", where, adv)
     else:
-        check_positive("adv", adv)
+        require_positive("adv", adv)
 
     return pd.DataFrame(
         {

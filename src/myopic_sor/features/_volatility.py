@@ -11,11 +11,12 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from myopic_sor._checks import require_positive
 from myopic_sor._typing import Float64Array1D, Int64Array1D
 from myopic_sor.data import ACTION_TRADE, MarketData, VenueData
 from myopic_sor.exceptions import ConfigError, DataQualityWarning, DataValidationError
 from myopic_sor.features._book import consolidated_book
-from myopic_sor.features._common import check_positive, check_sorted
+from myopic_sor.features._common import check_sorted
 
 __all__ = [
     "REGULAR_SESSION_END",
@@ -54,7 +55,7 @@ def _check_series(ts_ns: Int64Array1D, mid: Float64Array1D) -> tuple[Int64Array1
 
 
 def _session(start_ns: int, end_ns: int, sampling_s: float) -> tuple[int, float]:
-    check_positive("sampling_s", sampling_s)
+    require_positive("sampling_s", sampling_s)
     if end_ns <= start_ns:
         raise ConfigError(f"session_end_ns ({end_ns}) must be after session_start_ns ({start_ns})")
     step_ns = round(sampling_s * _NS)
@@ -190,7 +191,7 @@ def rolling_volatility(
     """
     ts, m = _check_series(ts_ns, mid)
     step_ns, session_s = _session(session_start_ns, session_end_ns, sampling_s)
-    check_positive("window_s", window_s)
+    require_positive("window_s", window_s)
     if min_returns < 1:
         raise ConfigError(f"min_returns must be at least 1, got {min_returns}")
     at = ts if at_ns is None else np.ascontiguousarray(at_ns, dtype=np.int64)
@@ -397,7 +398,7 @@ def estimate_adv(
         )
     if vols.size < min_days:
         if fallback is not None:
-            check_positive("fallback", fallback)
+            require_positive("fallback", fallback)
             logger.info(
                 "ADV: %d day(s) given (< min_days=%d), using the fallback %.6g",
                 vols.size,

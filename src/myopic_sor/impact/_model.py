@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from myopic_sor._checks import require_positive
 from myopic_sor._typing import Float64Array1D, Int64Array1D
 from myopic_sor.exceptions import ConfigError, DataValidationError
 from myopic_sor.impact._kernels import exp_kernel_matvec, ow_impact_path
@@ -33,14 +34,6 @@ logger = logging.getLogger(__name__)
 
 _SECONDS_PER_HOUR = 3600.0
 _LN2 = math.log(2.0)
-
-
-def _check_positive(name: str, value: float) -> float:
-    v = float(value)
-    if not math.isfinite(v) or v <= 0.0:
-        msg = f"ImpactParams.{name} must be a finite positive number, got {value!r}; fix the value"
-        raise ConfigError(msg)
-    return v
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +78,9 @@ class ImpactParams:
 
     def __post_init__(self) -> None:
         for name in ("lambda_", "beta_per_s", "sigma_daily", "adv"):
-            object.__setattr__(self, name, _check_positive(name, getattr(self, name)))
+            object.__setattr__(
+                self, name, require_positive(f"ImpactParams.{name}", getattr(self, name))
+            )
 
     @property
     def lambda_per_share(self) -> float:

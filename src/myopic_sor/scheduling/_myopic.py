@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from myopic_sor._checks import require_positive
 from myopic_sor._typing import Float64Array1D, Float64Array2D, Int64Array1D
 from myopic_sor.alpha import AlphaCurve, Forecaster, ZeroAlpha, causal_view
 from myopic_sor.config import LambdaEstimationConfig, MyopicConfig, RiskConfig
@@ -50,14 +51,6 @@ logger = logging.getLogger(__name__)
 
 _NS = 1_000_000_000
 _SECONDS_PER_HOUR = 3600.0
-
-
-def _positive(name: str, value: float) -> float:
-    v = float(value)
-    if not math.isfinite(v) or v <= 0.0:
-        msg = f"MyopicParameters.{name} must be a finite positive number, got {value!r}"
-        raise ConfigError(msg)
-    return v
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +95,9 @@ class MyopicParameters:
 
     def __post_init__(self) -> None:
         for name in ("lambda_value", "beta", "volatility", "adv", "T"):
-            object.__setattr__(self, name, _positive(name, getattr(self, name)))
+            object.__setattr__(
+                self, name, require_positive(f"MyopicParameters.{name}", getattr(self, name))
+            )
         if not math.isfinite(float(self.Q_0)):
             msg = f"MyopicParameters.Q_0 must be finite, got {self.Q_0!r}"
             raise ConfigError(msg)
