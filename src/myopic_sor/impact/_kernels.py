@@ -54,21 +54,7 @@ def exp_kernel_matvec(
     ``(G x)_i = F_i + B_i - x_i`` with ``F_i = x_i + a_{i-1} F_{i-1}`` and
     ``B_i = x_i + a_i B_{i+1}``, ``a_i = exp(-β (t_{i+1} - t_i))``; ``t_s`` non-decreasing.
     """
-    n = t_s.shape[0]
-    out = np.empty(n, dtype=np.float64)
-    if n == 0:
-        return out
-    fwd = x[0]
-    out[0] = fwd
-    for i in range(1, n):
-        fwd = x[i] + math.exp(-beta_per_s * (t_s[i] - t_s[i - 1])) * fwd
-        out[i] = fwd
-    bwd = x[n - 1]
-    out[n - 1] += bwd - x[n - 1]
-    for i in range(n - 2, -1, -1):
-        bwd = x[i] + math.exp(-beta_per_s * (t_s[i + 1] - t_s[i])) * bwd
-        out[i] += bwd - x[i]
-    return out
+    return _matvec_decay(_gap_decays(t_s, beta_per_s), x)
 
 
 @njit(cache=True)
@@ -82,38 +68,22 @@ def exp_kernel_inv_matvec(
     ``d_k = [k>0] / (1 - a_{k-1}²) + [k<n-1] / (1 - a_k²) - [0<k<n-1]`` (ends: ``1/(1 - a²)``).
     """
     n = t_s.shape[0]
-    out = np.empty(n, dtype=np.float64)
-    if n == 0:
-        return out
-    if n == 1:
-        out[0] = x[0]
-        return out
-    # w_k = 1 / (1 - a_k²), off_k = -a_k w_k for the gap k -> k+1
-    prev_w = 0.0
-    prev_off = 0.0
-    for k in range(n):
-        if k < n - 1:
-            d = beta_per_s * (t_s[k + 1] - t_s[k])
-            w = -1.0 / math.expm1(-2.0 * d)
-            off = -math.exp(-d) * w
-        else:
-            w = 0.0
-            off = 0.0
-        if k == 0:
-            diag = w
-        elif k == n - 1:
-            diag = prev_w
-        else:
-            diag = prev_w + w - 1.0
-        acc = diag * x[k]
-        if k > 0:
-            acc += prev_off * x[k - 1]
-        if k < n - 1:
-            acc += off * x[k + 1]
-        out[k] = acc
-        prev_w = w
-        prev_off = off
-    return out
+    w = np.empty(max(n - 1, 0))
+    off = np.empty(max(n - 1, 0))
+    for k in range(n - 1):
+        d = beta_per_s * (t_s[k + 1] - t_s[k])
+        w[k] = -1.0 / math.expm1(-2.0 * d)  # 1 / (1 - a²), exact for small gaps
+        off[k] = -math.exp(-d) * w[k]
+    return _tridiag_inverse_apply(w, off, x)
+
+
+@njit(cache=True)
+def _gap_decays(t_s: Float64Array1D, beta_per_s: float) -> Float64Array1D:  # pragma: no cover
+    n = t_s.shape[0]
+    a = np.empty(max(n - 1, 0))
+    for k in range(n - 1):
+        a[k] = math.exp(-beta_per_s * (t_s[k + 1] - t_s[k]))
+    return a
 
 
 @njit(cache=True)
@@ -121,6 +91,8 @@ def _matvec_decay(a: Float64Array1D, x: Float64Array1D) -> Float64Array1D:  # pr
     # G @ x with the gap decays a_k = exp(-β (t_{k+1} - t_k)) precomputed
     n = x.shape[0]
     out = np.empty(n)
+    if n == 0:
+        return out
     fwd = x[0]
     out[0] = fwd
     for i in range(1, n):
@@ -134,37 +106,43 @@ def _matvec_decay(a: Float64Array1D, x: Float64Array1D) -> Float64Array1D:  # pr
 
 
 @njit(cache=True)
-def _inv_matvec_decay(
-    a: Float64Array1D, x: Float64Array1D
+def _inv_matvec_decay(a: Float64Array1D, x: Float64Array1D) -> Float64Array1D:  # pragma: no cover
+    # G^{-1} @ x (tridiagonal) from the gap decays a_k; only the n - 1 gaps of x are read
+    m = max(x.shape[0] - 1, 0)
+    w = np.empty(m)
+    off = np.empty(m)
+    for k in range(m):
+        w[k] = 1.0 / ((1.0 - a[k]) * (1.0 + a[k]))
+        off[k] = -a[k] * w[k]
+    return _tridiag_inverse_apply(w, off, x)
+
+
+@njit(cache=True)
+def _tridiag_inverse_apply(
+    w: Float64Array1D, off: Float64Array1D, x: Float64Array1D
 ) -> Float64Array1D:  # pragma: no cover - compiled
-    # G^{-1} @ x (tridiagonal) from the gap decays a_k
+    # G^{-1} @ x with, per gap k -> k+1, w_k = 1 / (1 - a_k²) and off_k = -a_k w_k:
+    # diagonal w_0, w_{k-1} + w_k - 1 inside, w_{n-2} at the end; off-diagonals off_k
     n = x.shape[0]
     out = np.empty(n)
+    if n == 0:
+        return out
     if n == 1:
         out[0] = x[0]
         return out
-    prev_w = 0.0
-    prev_off = 0.0
     for k in range(n):
-        w = 0.0
-        off = 0.0
-        if k < n - 1:
-            w = 1.0 / ((1.0 - a[k]) * (1.0 + a[k]))
-            off = -a[k] * w
         if k == 0:
-            diag = w
+            diag = w[0]
         elif k == n - 1:
-            diag = prev_w
+            diag = w[n - 2]
         else:
-            diag = prev_w + w - 1.0
+            diag = w[k - 1] + w[k] - 1.0
         acc = diag * x[k]
         if k > 0:
-            acc += prev_off * x[k - 1]
+            acc += off[k - 1] * x[k - 1]
         if k < n - 1:
-            acc += off * x[k + 1]
+            acc += off[k] * x[k + 1]
         out[k] = acc
-        prev_w = w
-        prev_off = off
     return out
 
 
@@ -245,9 +223,7 @@ def box_qp_active_set(  # noqa: PLR0917 - numba kernels take flat positional arr
     Returns ``(q, ν, iterations, converged)``.
     """
     n = t_s.shape[0]
-    a = np.empty(max(n - 1, 0))
-    for k in range(n - 1):
-        a[k] = math.exp(-beta_per_s * (t_s[k + 1] - t_s[k]))
+    a = _gap_decays(t_s, beta_per_s)
     q = q_start.copy()
     w_lo = w_lo_start.copy()
     w_hi = w_hi_start.copy()
