@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _ow_frames import ow_frame as _ow_frame
 from pydantic import BaseModel
 
 from myopic_sor.data import lambda_tau
@@ -26,39 +28,12 @@ from myopic_sor.impact._advanced import (
 )
 from myopic_sor.impact._calibration import estimate_lambda_periods
 from myopic_sor.impact._model import ImpactParams
-from myopic_sor.impact._python import ow_impact_path
-
-T0_NS = 1_743_600_600_000_000_000
 
 
-def ow_frame(
-    seconds: float = 3600.0,
-    *,
-    lam: float = 25_000.0,
-    half_life_s: float = 1e9,
-    sigma: float | np.ndarray = 0.015,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """A spec frame whose mid is S0 + λ J(β); ``sigma`` may vary per event (n = 5 × seconds)."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * 5)
-    t = np.sort(rng.uniform(0.0, seconds, n))
-    trade = rng.random(n) < 0.4
-    size = np.rint(rng.lognormal(np.log(100.0), 0.8, n)).astype(np.int64)
-    q = np.where(trade, np.where(rng.random(n) < 0.5, 1, -1) * size, 0)
-    sig = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (n,))
-    _, after = ow_impact_path(t, q * sig / 1e6, math.log(2) / half_life_s, lam, 0.0)
-    s0 = 100.0 + np.cumsum(rng.normal(0.0, 0.01, n) * np.sqrt(np.diff(t, prepend=0.0)))
-    mid = s0 + after
-    return pd.DataFrame(
-        {
-            "ts_event": pd.to_datetime(T0_NS + np.rint(t * 1e9).astype(np.int64), utc=True),
-            "signed_volume": q,
-            "mid_price": mid,
-            "Volatility": sig,
-            "ADV": 1e6,
-        }
-    )
+def ow_frame(seconds: float = 3600.0, **kw: Any) -> pd.DataFrame:
+    """The shared OW frame with the S0 noise these tests were written for (0.01 per √s)."""
+    kw.setdefault("price_noise", 0.01)
+    return _ow_frame(seconds, **kw)
 
 
 def test_multi_timeframe_lambda_follows_the_ow_formula() -> None:

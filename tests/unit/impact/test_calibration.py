@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
+from _ow_frames import ow_frame  # the shared OW-frame builder of this folder
 
 from myopic_sor.config import LambdaEstimationConfig
 from myopic_sor.data import lambda_tau
@@ -18,45 +18,6 @@ from myopic_sor.impact._calibration import (
     estimate_lambda_periods,
     select_lambda,
 )
-from myopic_sor.impact._python import ow_impact_path
-
-T0_NS = 1_743_600_600_000_000_000  # 2025-04-02 13:30 UTC, a whole minute
-
-
-def ow_frame(
-    seconds: float = 3600.0,
-    *,
-    lam: float = 25_000.0,
-    half_life_s: float = 1e9,
-    sigma: float = 0.015,
-    adv: float = 1e6,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """A spec frame whose mid is S0 + λ J(β): Poisson events, 40 % trades, random-walk S0."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * 5)
-    t = np.sort(rng.uniform(0.0, seconds, n))
-    trade = rng.random(n) < 0.4
-    size = np.rint(rng.lognormal(np.log(100.0), 0.8, n)).astype(np.int64)
-    q = np.where(trade, np.where(rng.random(n) < 0.5, 1, -1) * size, 0)
-    u = q * sigma / adv
-    _, after = ow_impact_path(t, u, math.log(2) / half_life_s, lam, 0.0)
-    sigma_p = sigma * 100.0 / math.sqrt(23_400.0)
-    s0 = 100.0 + np.cumsum(rng.normal(0.0, 1.0, n) * sigma_p * np.sqrt(np.diff(t, prepend=0.0)))
-    mid = s0 + after
-    return pd.DataFrame(
-        {
-            "ts_event": pd.to_datetime(T0_NS + np.rint(t * 1e9).astype(np.int64), utc=True),
-            "bid_fill": np.maximum(q, 0),
-            "ask_fill": np.maximum(-q, 0),
-            "signed_volume": q,
-            "best_bid": mid - 0.005,
-            "best_ask": mid + 0.005,
-            "mid_price": mid,
-            "Volatility": sigma,
-            "ADV": adv,
-        }
-    )
 
 
 def test_permanent_impact_is_recovered_at_every_period() -> None:

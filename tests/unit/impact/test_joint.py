@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _ow_frames import ow_frame as _ow_frame
 
 from myopic_sor.data import generate_market_data
 from myopic_sor.exceptions import (
@@ -22,40 +24,12 @@ from myopic_sor.features import spec_frame
 from myopic_sor.impact._calibration import estimate_lambda
 from myopic_sor.impact._joint import ImpactEstimator
 from myopic_sor.impact._model import ImpactParams
-from myopic_sor.impact._python import ow_impact_path
-
-T0_NS = 1_743_600_600_000_000_000
 
 
-def ow_frame(
-    seconds: float = 3600.0,
-    *,
-    lam: float = 25_000.0,
-    half_life_s: float = 30.0,
-    sigma: float = 0.015,
-    adv: float = 1e6,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """A spec frame whose mid is S0 + λ J(β): Poisson events, 40 % trades, random-walk S0."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * 5)
-    t = np.sort(rng.uniform(0.0, seconds, n))
-    trade = rng.random(n) < 0.4
-    size = np.rint(rng.lognormal(np.log(100.0), 0.8, n)).astype(np.int64)
-    q = np.where(trade, np.where(rng.random(n) < 0.5, 1, -1) * size, 0)
-    _, after = ow_impact_path(t, q * sigma / adv, math.log(2) / half_life_s, lam, 0.0)
-    sigma_p = sigma * 100.0 / math.sqrt(23_400.0)
-    s0 = 100.0 + np.cumsum(rng.normal(0.0, 1.0, n) * sigma_p * np.sqrt(np.diff(t, prepend=0.0)))
-    mid = s0 + after
-    return pd.DataFrame(
-        {
-            "ts_event": pd.to_datetime(T0_NS + np.rint(t * 1e9).astype(np.int64), utc=True),
-            "signed_volume": q,
-            "mid_price": mid,
-            "Volatility": sigma,
-            "ADV": adv,
-        }
-    )
+def ow_frame(seconds: float = 3600.0, **kw: Any) -> pd.DataFrame:
+    """The shared OW frame with a 30 s impact half-life unless told otherwise."""
+    kw.setdefault("half_life_s", 30.0)
+    return _ow_frame(seconds, **kw)
 
 
 @pytest.mark.parametrize(
