@@ -14,6 +14,7 @@ __all__ = [
     "DataNotFoundError",
     "DataQualityWarning",
     "DataValidationError",
+    "ExecutionError",
     "MyopicSorError",
     "MyopicSorWarning",
     "NotFittedError",
@@ -38,6 +39,11 @@ class DataFormatError(MyopicSorError, ValueError):
 
 class DataValidationError(MyopicSorError, ValueError):
     """Parsed data breaks an invariant (unsorted timestamps, non-positive prices, ...)."""
+
+
+class ExecutionError(MyopicSorError, RuntimeError):
+    """An order cannot be executed as asked (displayed depth exhausted, unknown order, a venue
+    with no book at that time)."""
 
 
 class NotFittedError(MyopicSorError, AttributeError):
