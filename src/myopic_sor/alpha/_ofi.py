@@ -455,7 +455,9 @@ class OFIRegressionAlpha(CausalForecaster):
         m = z_now @ fit.coef
         g = -np.expm1(-fit.horizons_s / fit.tau_s)
         amp = float(m @ g / (g @ g))
-        return exp_decay_curve(t_ns, horizon_s, amp, fit.tau_s, step_s=self.grid_step_s)
+        return exp_decay_curve(
+            t_ns, horizon_s, amp, fit.tau_s, step_s=self.grid_step_s, source="OFIRegressionAlpha"
+        )
 
     def evaluate(
         self,
@@ -526,7 +528,7 @@ def exp_decay_curve(
     step_s : float, default 5
         Grid step, seconds.
     source : str
-        Label for the curve (default ``"OFIRegressionAlpha"``).
+        Label for the curve, named in error messages (default ``"exp_decay_curve"``).
 
     Returns
     -------
@@ -541,5 +543,5 @@ def exp_decay_curve(
         alpha,
         -amplitude / tau_s * e,
         amplitude / tau_s**2 * e,
-        source=source or "OFIRegressionAlpha",
+        source=source or "exp_decay_curve",
     )

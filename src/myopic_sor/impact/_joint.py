@@ -224,6 +224,15 @@ class ImpactEstimator:
         self.r2_cv_ = cv_hat
         self.r2_ = _oos_r2(x, y, n_train)
         self.n_ = n
+        if not self.r2_ > 0:
+            warnings.warn(
+                f"ImpactEstimator: out-of-sample R² = {self.r2_:.4g} ≤ 0 on the last "
+                f"{self.test_fraction:.0%} of {n} buckets: the fitted λ and β predict the "
+                "held-out price moves no better than zero; use more data (a full day or "
+                "several) before trusting them",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         self._sigma, self._adv = sigma, adv
         self.beta_log_stderr_ = self._log_beta_stderr(design, beta_hat, n)
         self._params = (

@@ -67,7 +67,8 @@ class ScheduleResult:
     quantity : int
         Parent quantity, signed shares.
     children : tuple of ChildOrder
-        Children in time order (only non-zero quantities); they sum to ``quantity``.
+        Children in time order (only non-zero quantities); they sum to ``quantity`` unless
+        a risk stop halted the strategy (then ``info['unexecuted']`` holds the rest).
     expected_cost : float
         The strategy's own model cost, currency (NaN when the strategy has no model).
     info : dict

@@ -267,8 +267,17 @@ class MyopicScheduler:
       imposed as linear inequalities (same solver) when the box solution breaks it.
     * The last decision sends the remainder whatever the caps (``reason='myopic:final'``).
 
-    ``stop_loss_threshold`` is not applied here. In ``pure_alpha`` mode only the first child
-    is clipped (``max_order_size``, the position limit).
+    * ``stop_loss``: when the causal mid has moved against the parent by
+      ``stop_loss_threshold`` of the arrival mid (the last mid at or before ``t0``) — up for a
+      buy, down for a sell — trading stops for the rest of the window: the remaining decisions
+      send nothing (``reason='myopic:stop_loss'``, ``stopped=True``) and no final catch-up is
+      sent, so the children sum to less than the parent; :meth:`schedule` reports the
+      unexecuted shares in ``info['unexecuted']``. The engine treats them as the parent's
+      unfilled remainder. Needs a mid price in the frame.
+
+    In ``pure_alpha`` mode there is no parent to complete, hence no re-solve: each child is
+    clipped to ``max_order_size``, the position limit, the participation cap and the max-impact
+    cap (``|I_now + λ_s q| ≤ max_impact_threshold · mid``), and ``binding`` names the caps hit.
 
     Continuous optimum inside the window (MATH.md §3)::
 
@@ -383,8 +392,9 @@ class MyopicScheduler:
             :class:`~myopic_sor.alpha.ZeroAlpha`.
         pure_alpha : bool, default False
             The spec's pure-alpha strategy: ν = 0, no completion constraint, round trips
-            allowed, children capped only by ``max_order_size``. The position may end
-            anywhere; ``total_quantity`` is validated but not enforced.
+            allowed; with ``risk`` each child is clipped to the caps (class Notes). The
+            position may end anywhere; ``total_quantity`` is validated but not enforced
+            (its sign sets the direction of the stop-loss check).
 
         Returns
         -------
@@ -396,11 +406,13 @@ class MyopicScheduler:
             ``impact_cost`` (``q I + λ_s q²/2``, currency), ``alpha`` (α_t(t)),
             ``alpha_slope``, ``mid_price``, ``nu``, ``executed``, ``remaining``,
             ``slots_left``, ``reason`` (``myopic``, ``myopic:relaxed`` when a constraint
-            had to be relaxed in the re-solve, ``myopic:final``, ``myopic:pure_alpha``),
+            had to be relaxed in the re-solve, ``myopic:final``, ``myopic:pure_alpha``,
+            ``myopic:stop_loss``),
             ``binding`` (list of the constraints active in the re-solve: ``no_round_trips``,
             ``max_order_size``, ``participation``, ``max_impact``, ``position_limit``, and
             the relaxations ``max_order_size_relaxed``, ``participation_catchup``,
-            ``linear_caps_relaxed``; see the class Notes), ``lookahead``.
+            ``linear_caps_relaxed``, ``stop_loss``; see the class Notes), ``lookahead``,
+            ``stopped`` (trading halted by the stop loss at or before this decision).
 
         Raises
         ------
@@ -456,7 +468,10 @@ class MyopicScheduler:
             if d["optimal_quantity"] != 0
         )
         cost = float(sum(d["impact_cost"] for d in decisions))
-        return ScheduleResult(self.name, t0, t1, x, children, expected_cost=cost)
+        info: dict[str, float] = {}
+        if decisions and decisions[-1]["stopped"]:
+            info = {"stopped": 1.0, "unexecuted": float(decisions[-1]["remaining"])}
+        return ScheduleResult(self.name, t0, t1, x, children, expected_cost=cost, info=info)
 
     # -- engine --------------------------------------------------------------------------------
     def _curve(self, md: MarketData | None, t: int, t_end: int) -> AlphaCurve | None:
@@ -508,6 +523,8 @@ class MyopicScheduler:
         side = 1 if x > 0 else -1
         i_after, t_last = 0.0, t0
         executed = 0
+        mid0 = _mid_at(frame, t0)  # arrival mid, causal (last mid at or before t0)
+        stopped = False
         out: list[dict[str, Any]] = []
         lookahead = bool(self.alpha.lookahead)
         for k in range(n):
@@ -531,19 +548,44 @@ class MyopicScheduler:
                 raise DataValidationError(msg)
             remaining = x - executed
             nu = float("nan")
-            if pure_alpha:
-                plan = optimal_schedule(rem, None, ip, a, i_now, pure_alpha=True)
-                plan0 = float(plan[0])
-                nu = 0.0
-                if max_size is not None:
-                    plan0 = float(np.clip(plan0, -max_size, max_size))
-                if risk is not None:
-                    lim = float(risk.position_limit)
-                    plan0 = float(np.clip(plan0, -lim - executed, lim - executed))
             binding: list[str] = []
             cap0 = math.inf
-            if pure_alpha:
-                pass
+            mid_t = _mid_at(frame, t)
+            # adverse move from arrival: up for a buyer, down for a seller
+            if (
+                risk is not None
+                and not stopped
+                and math.isfinite(mid_t)
+                and mid0 > 0
+                and side * (mid_t - mid0) / mid0 >= risk.stop_loss_threshold
+            ):
+                stopped = True
+                logger.warning(
+                    "myopic at %s: mid %.6g moved %.3g%% against the parent from arrival "
+                    "%.6g (stop_loss_threshold=%g); trading stops, %d shares unexecuted",
+                    pd.Timestamp(t, unit="ns", tz="UTC"),
+                    mid_t,
+                    100.0 * abs(mid_t - mid0) / mid0,
+                    mid0,
+                    risk.stop_loss_threshold,
+                    remaining,
+                )
+            if stopped:
+                plan0 = 0.0
+                binding = ["stop_loss"]
+            elif pure_alpha:
+                plan = optimal_schedule(rem, None, ip, a, i_now, pure_alpha=True)
+                plan0, nu = float(plan[0]), 0.0
+                if risk is not None:
+                    plan0, binding, cap0 = self._clip_pure_alpha(
+                        plan0,
+                        t=t,
+                        frame=frame,
+                        executed=executed,
+                        i_now=i_now,
+                        mid=mid_t,
+                        slot_s=float(self.eval_every_s if last else times_s[k + 1] - times_s[k]),
+                    )
             elif last or remaining == 0:
                 plan0 = float(remaining)
             else:
@@ -569,10 +611,12 @@ class MyopicScheduler:
                 reason = "myopic:relaxed"
             if abs(child) < min_size:
                 child = 0
-            if last and not pure_alpha:
+            if last and not pure_alpha and not stopped:
                 child, reason = remaining, "myopic:final"
             if pure_alpha:
                 reason = "myopic:pure_alpha"
+            if stopped:
+                child, reason = 0, "myopic:stop_loss"
             executed += child
             i_after, t_last = i_now + lam_s * child, t
             out.append(
@@ -594,6 +638,7 @@ class MyopicScheduler:
                     "reason": reason,
                     "binding": binding,
                     "lookahead": lookahead,
+                    "stopped": stopped,
                 }
             )
         logger.debug(
@@ -602,6 +647,48 @@ class MyopicScheduler:
             sum(1 for d in out if d["optimal_quantity"] != 0),
         )
         return out
+
+    def _clip_pure_alpha(
+        self,
+        plan0: float,
+        *,
+        t: int,
+        frame: _Frame | None,
+        executed: int,
+        i_now: float,
+        mid: float,
+        slot_s: float,
+    ) -> tuple[float, list[str], float]:
+        """Clip a pure-alpha child to the risk caps; returns (child, binding names, cap).
+
+        Pure alpha has no parent to complete, so there is no re-solve to spread what a cap
+        removes: the child of this decision is clipped and the next decision re-optimises.
+        """
+        risk = self.risk
+        assert risk is not None
+        tags: list[str] = []
+        q = plan0
+        if abs(q) > risk.max_order_size:
+            q, tags = math.copysign(risk.max_order_size, q), [*tags, "max_order_size"]
+        lim = float(risk.position_limit)
+        clipped = min(max(q, -lim - executed), lim - executed)
+        if clipped != q:
+            q, tags = clipped, [*tags, "position_limit"]
+        cap = math.inf
+        rate = _volume_rate(frame, t, self.lookback_s)
+        if math.isfinite(rate):
+            cap = risk.participation_cap * rate * slot_s
+            if abs(q) > cap:
+                q, tags = math.copysign(cap, q), [*tags, "participation"]
+        if math.isfinite(mid) and q != 0.0:
+            # |I_now + λ_s q| ≤ c on the side of the trade; never push q past zero
+            c_imp = risk.max_impact_threshold * mid
+            lam_s = self.impact_params.lambda_per_share
+            sgn = math.copysign(1.0, q)
+            q_max = max((c_imp - sgn * i_now) / lam_s, 0.0)
+            if abs(q) > q_max:
+                q, tags = sgn * q_max, [*tags, "max_impact"]
+        return q, tags, cap
 
     def _solve(
         self,

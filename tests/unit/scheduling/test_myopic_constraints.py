@@ -205,3 +205,73 @@ def test_pure_alpha_respects_position_limit(md: MarketData) -> None:
     pos = np.array([d["executed"] for d in dec])
     assert np.abs(pos).max() <= 1_200
     assert np.abs(pos).max() == 1_200  # the strong alpha pushes it to the limit
+
+
+def _ramp_frame(sign: int, jump_at_s: float, move: float) -> pd.DataFrame:
+    """The _frame day with the mid jumping by ``move`` (fraction) ``jump_at_s`` after START."""
+    df = _frame()
+    t_s = df["ts_event"].to_numpy() / NS
+    df["mid_price"] = np.where(t_s >= START / NS + jump_at_s, 100.0 * (1 + sign * move), 100.0)
+    return df
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_stop_loss_halts_on_adverse_move(sign: int, caplog: pytest.LogCaptureFixture) -> None:
+    # the mid moves 6 % against the parent 10 minutes in; the threshold is 5 %
+    df = _ramp_frame(sign, 600.0, 0.06)
+    s = MyopicScheduler(PARAMS, risk=_risk(stop_loss_threshold=0.05), eval_every_s=60)
+    with caplog.at_level(logging.WARNING, logger="myopic_sor"):
+        dec = s.generate_trading_schedule(df, 3_000 * sign, 30, start=START)
+    k = next(i for i, d in enumerate(dec) if d["stopped"])
+    assert dec[k]["ts_ns"] == START + 600 * NS  # first decision that sees the move
+    assert all(d["optimal_quantity"] == 0 for d in dec[k:])
+    assert all(d["reason"] == "myopic:stop_loss" and d["binding"] == ["stop_loss"] for d in dec[k:])
+    executed = dec[-1]["executed"]
+    assert 0 < sign * executed < 3_000  # traded before the stop, never completed
+    assert dec[-1]["remaining"] == 3_000 * sign - executed
+    assert "stop_loss_threshold" in caplog.text
+    res = s.schedule(START, START + 30 * 60 * NS, 3_000 * sign, data=df)
+    assert res.info == {"stopped": 1.0, "unexecuted": float(3_000 * sign - executed)}
+    assert int(res.quantities.sum()) == executed
+
+
+def test_stop_loss_ignores_favourable_moves() -> None:
+    # a 6 % move in the parent's favour (down for a buy) does not stop it
+    df = _ramp_frame(-1, 600.0, 0.06)
+    s = MyopicScheduler(PARAMS, risk=_risk(stop_loss_threshold=0.05), eval_every_s=60)
+    dec = s.generate_trading_schedule(df, 3_000, 30, start=START)
+    assert not any(d["stopped"] for d in dec)
+    assert _q(dec).sum() == 3_000
+    assert s.schedule(START, START + 30 * 60 * NS, 3_000, data=df).info == {}
+
+
+def test_pure_alpha_children_respect_participation_and_impact_caps(md: MarketData) -> None:
+    # the strong alpha wants large children; the caps must clip every one of them
+    t0 = md.first_ts
+    free = MyopicScheduler(PARAMS, risk=_risk(), alpha=_StrongAlpha(), eval_every_s=60)
+    df = _frame(rate_each=1, horizon_min=60)  # 2 shares/s -> 120 per 60 s slot at ρ = 1
+    df["ts_event"] = df["ts_event"] + (t0 - START)
+    d_free = free.generate_trading_schedule(
+        df, 1_000, 10, start=t0, market_data=md, pure_alpha=True
+    )
+    assert max(abs(d["optimal_quantity"]) for d in d_free) > 60
+    capped = MyopicScheduler(
+        PARAMS, risk=_risk(participation_cap=0.5), alpha=_StrongAlpha(), eval_every_s=60
+    )
+    dec = capped.generate_trading_schedule(
+        df, 1_000, 10, start=t0, market_data=md, pure_alpha=True
+    )
+    assert all(abs(d["optimal_quantity"]) <= 60 for d in dec)  # 0.5 x 2 sh/s x 60 s
+    assert any("participation" in d["binding"] for d in dec)
+    lam_s = PARAMS.to_impact_params().lambda_per_share
+    thr = 0.5 * max(
+        abs(d["price_impact"] + lam_s * d["optimal_quantity"]) / d["mid_price"] for d in d_free
+    )
+    imp = MyopicScheduler(
+        PARAMS, risk=_risk(max_impact_threshold=thr), alpha=_StrongAlpha(), eval_every_s=60
+    )
+    dec = imp.generate_trading_schedule(df, 1_000, 10, start=t0, market_data=md, pure_alpha=True)
+    assert any("max_impact" in d["binding"] for d in dec)
+    for d in dec:
+        after = abs(d["price_impact"] + lam_s * d["optimal_quantity"]) / d["mid_price"]
+        assert after <= thr + lam_s / 100.0  # up to integer rounding
