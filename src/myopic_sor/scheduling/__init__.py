@@ -24,6 +24,7 @@ from myopic_sor.scheduling._baselines import (
 )
 from myopic_sor.scheduling._myopic import (
     MyopicParameters,
+    MyopicRun,
     MyopicScheduler,
     calculate_decision_risk,
     risk_adjusted_myopic_schedule,
@@ -35,6 +36,7 @@ __all__ = [
     "ChildOrder",
     "FixedFrequencyScheduler",
     "MyopicParameters",
+    "MyopicRun",
     "MyopicScheduler",
     "OWScheduler",
     "ScheduleResult",

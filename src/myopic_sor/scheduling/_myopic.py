@@ -42,6 +42,7 @@ from myopic_sor.scheduling._base import (
 
 __all__ = [
     "MyopicParameters",
+    "MyopicRun",
     "MyopicScheduler",
     "calculate_decision_risk",
     "risk_adjusted_myopic_schedule",
@@ -140,6 +141,14 @@ class _Frame:
     mid: Float64Array1D
     vol_ts_ns: Int64Array1D | None = None
     cum_vol: Float64Array1D | None = None
+
+    def upto(self, t_ns: int) -> _Frame:
+        """The rows with ``ts_event <= t_ns`` (views, O(log n)): the causal frame at t."""
+        k = int(np.searchsorted(self.ts_ns, t_ns, side="right"))
+        if self.vol_ts_ns is None or self.cum_vol is None:
+            return _Frame(self.ts_ns[:k], self.mid[:k])
+        j = int(np.searchsorted(self.vol_ts_ns, t_ns, side="right"))
+        return _Frame(self.ts_ns[:k], self.mid[:k], self.vol_ts_ns[:j], self.cum_vol[:j])
 
 
 def _frame(df: pd.DataFrame | None) -> _Frame | None:
@@ -487,6 +496,30 @@ class MyopicScheduler:
         self.alpha.fit(view, t)
         return self.alpha.predict(view, t, t_end)
 
+    def start(self, t0_ns: int, t_end_ns: int, X: int, *, pure_alpha: bool = False) -> MyopicRun:
+        """Begin a receding-horizon run for the caller to drive one decision at a time.
+
+        The backtest engine uses this to enforce causality: at each decision time ``t`` of
+        ``run.times_ns`` it calls ``run.step(t, frame=..., market_data=...)`` with views that
+        end at ``t``. :meth:`generate_trading_schedule` and :meth:`schedule` drive the same
+        run with the whole day (each step still reads rows ``<= t`` only).
+
+        Parameters
+        ----------
+        t0_ns, t_end_ns : int
+            The window, UTC ns.
+        X : int
+            Parent quantity, signed whole shares.
+        pure_alpha : bool, default False
+            The pure-alpha strategy (see :meth:`generate_trading_schedule`).
+
+        Returns
+        -------
+        MyopicRun
+        """
+        t0, t_end = check_window(t0_ns, t_end_ns)
+        return MyopicRun(self, t0, t_end, check_parent(X), pure_alpha=pure_alpha)
+
     def _run(
         self,
         frame: _Frame | None,
@@ -497,153 +530,11 @@ class MyopicScheduler:
         md: MarketData | None,
         pure_alpha: bool,
     ) -> list[dict[str, Any]]:
-        if t_end <= t0:
-            msg = f"the horizon is already over: end {t_end} ns is not after start {t0} ns"
-            raise ConfigError(msg)
-        risk = self.risk
-        if risk is not None and abs(x) > risk.position_limit:
-            msg = (
-                f"total_quantity={x} exceeds risk.position_limit={risk.position_limit} shares; "
-                "split the parent or raise the limit"
-            )
-            raise ConfigError(msg)
-        min_size = 1 if risk is None else risk.min_order_size
-        max_size = None if risk is None else float(risk.max_order_size)
-        ip = self.impact_params
-        lam_s, beta = ip.lambda_per_share, ip.beta_per_s
-        grid = _grid(t0, t_end, self.eval_every_s)
-        n = grid.shape[0]
-        if max_size is not None and not pure_alpha and n * max_size < abs(x):
-            msg = (
-                f"infeasible: {n} decisions of at most max_order_size={max_size:g} shares cannot "
-                f"trade {x} shares; raise max_order_size, evaluate more often or extend the horizon"
-            )
-            raise InfeasibleScheduleError(msg)
-        times_s = (grid - t0) / _NS
-        side = 1 if x > 0 else -1
-        i_after, t_last = 0.0, t0
-        executed = 0
-        mid0 = _mid_at(frame, t0)  # arrival mid, causal (last mid at or before t0)
-        stopped = False
-        out: list[dict[str, Any]] = []
-        lookahead = bool(self.alpha.lookahead)
-        for k in range(n):
-            t = int(grid[k])
-            last = k == n - 1
-            i_now = i_after * math.exp(-beta * (t - t_last) / _NS)
-            rem = times_s[k:] - times_s[k]
-            curve = self._curve(md, t, t_end)
-            if curve is None:
-                a = np.zeros(rem.shape[0])
-                a0 = slope0 = 0.0
-            else:
-                a = np.asarray(curve(rem), dtype=np.float64)
-                a0, slope0 = float(curve(0.0)), float(curve.d1(0.0))
-            if not bool(np.all(np.isfinite(a))):
-                msg = (
-                    f"forecast alpha at {pd.Timestamp(t, unit='ns', tz='UTC')} has "
-                    f"{int(np.sum(~np.isfinite(a)))} non-finite value(s) from "
-                    f"{type(self.alpha).__name__}; fix the forecaster (fall back to zero alpha)"
-                )
-                raise DataValidationError(msg)
-            remaining = x - executed
-            nu = float("nan")
-            binding: list[str] = []
-            cap0 = math.inf
-            mid_t = _mid_at(frame, t)
-            # adverse move from arrival: up for a buyer, down for a seller
-            if (
-                risk is not None
-                and not stopped
-                and math.isfinite(mid_t)
-                and mid0 > 0
-                and side * (mid_t - mid0) / mid0 >= risk.stop_loss_threshold
-            ):
-                stopped = True
-                logger.warning(
-                    "myopic at %s: mid %.6g moved %.3g%% against the parent from arrival "
-                    "%.6g (stop_loss_threshold=%g); trading stops, %d shares unexecuted",
-                    pd.Timestamp(t, unit="ns", tz="UTC"),
-                    mid_t,
-                    100.0 * abs(mid_t - mid0) / mid0,
-                    mid0,
-                    risk.stop_loss_threshold,
-                    remaining,
-                )
-            if stopped:
-                plan0 = 0.0
-                binding = ["stop_loss"]
-            elif pure_alpha:
-                plan = optimal_schedule(rem, None, ip, a, i_now, pure_alpha=True)
-                plan0, nu = float(plan[0]), 0.0
-                if risk is not None:
-                    plan0, binding, cap0 = self._clip_pure_alpha(
-                        plan0,
-                        t=t,
-                        frame=frame,
-                        executed=executed,
-                        i_now=i_now,
-                        mid=mid_t,
-                        slot_s=float(self.eval_every_s if last else times_s[k + 1] - times_s[k]),
-                    )
-            elif last or remaining == 0:
-                plan0 = float(remaining)
-            else:
-                plan0, nu, binding, cap0 = self._solve(
-                    rem,
-                    remaining,
-                    ip,
-                    a=a,
-                    i_now=i_now,
-                    max_size=max_size,
-                    t=t,
-                    frame=frame,
-                    executed=executed,
-                    dt_last=float(times_s[k + 1] - times_s[k]),
-                )
-            child = round(plan0)
-            if math.isfinite(cap0) and abs(child) > cap0:
-                child = int(math.copysign(math.floor(cap0), child))
-            if not pure_alpha and not self.allow_round_trips:
-                child = side * min(max(side * child, 0), side * remaining)
-            reason = "myopic"
-            if any(b.endswith(("_relaxed", "_catchup")) for b in binding):
-                reason = "myopic:relaxed"
-            if abs(child) < min_size:
-                child = 0
-            if last and not pure_alpha and not stopped:
-                child, reason = remaining, "myopic:final"
-            if pure_alpha:
-                reason = "myopic:pure_alpha"
-            if stopped:
-                child, reason = 0, "myopic:stop_loss"
-            executed += child
-            i_after, t_last = i_now + lam_s * child, t
-            out.append(
-                {
-                    "timestamp": pd.Timestamp(t, unit="ns", tz="UTC"),
-                    "ts_ns": t,
-                    "optimal_quantity": int(child),
-                    "planned_quantity": plan0,
-                    "price_impact": i_now,
-                    "optimal_impact": i_now + lam_s * plan0,
-                    "impact_cost": child * i_now + 0.5 * lam_s * child * child,
-                    "alpha": a0,
-                    "alpha_slope": slope0,
-                    "mid_price": _mid_at(frame, t),
-                    "nu": nu,
-                    "executed": int(executed),
-                    "remaining": int(x - executed),
-                    "slots_left": n - k - 1,
-                    "reason": reason,
-                    "binding": binding,
-                    "lookahead": lookahead,
-                    "stopped": stopped,
-                }
-            )
+        run = MyopicRun(self, t0, t_end, x, pure_alpha=pure_alpha)
+        out = [run.step(int(t), frame=frame, market_data=md) for t in run.times_ns]
         logger.debug(
             "myopic schedule: %d decisions, %d children",
-            n,
+            len(out),
             sum(1 for d in out if d["optimal_quantity"] != 0),
         )
         return out
@@ -814,6 +705,221 @@ class MyopicScheduler:
         if not self.allow_round_trips and bool(np.any(np.abs(q) <= qtol)):
             tags.append("no_round_trips")
         return float(q[0]), nu, tags, float(cap[0])
+
+
+class MyopicRun:
+    """One receding-horizon run of a :class:`MyopicScheduler`, driven a decision at a time.
+
+    Made by :meth:`MyopicScheduler.start`. ``times_ns`` are the decision times; :meth:`step`
+    must be called at each of them, in order, and returns the decision (the dict of
+    :meth:`MyopicScheduler.generate_trading_schedule`). The run holds the state between
+    decisions: shares sent, our own impact (decayed exactly), the stop-loss flag.
+
+    Causality is enforced here, not by convention: ``step(t, ...)`` cuts the frame to the
+    rows with ``ts_event <= t`` and hands the forecaster ``causal_view(market_data, t)``.
+    """
+
+    def __init__(
+        self, scheduler: MyopicScheduler, t0: int, t_end: int, x: int, *, pure_alpha: bool
+    ) -> None:
+        if t_end <= t0:
+            msg = f"the horizon is already over: end {t_end} ns is not after start {t0} ns"
+            raise ConfigError(msg)
+        sch = scheduler
+        risk = sch.risk
+        if risk is not None and abs(x) > risk.position_limit:
+            msg = (
+                f"total_quantity={x} exceeds risk.position_limit={risk.position_limit} shares; "
+                "split the parent or raise the limit"
+            )
+            raise ConfigError(msg)
+        max_size = None if risk is None else float(risk.max_order_size)
+        grid = _grid(t0, t_end, sch.eval_every_s)
+        n = grid.shape[0]
+        if max_size is not None and not pure_alpha and n * max_size < abs(x):
+            msg = (
+                f"infeasible: {n} decisions of at most max_order_size={max_size:g} shares cannot "
+                f"trade {x} shares; raise max_order_size, evaluate more often or extend the horizon"
+            )
+            raise InfeasibleScheduleError(msg)
+        self.scheduler = sch
+        self.t0_ns, self.t_end_ns, self.quantity = t0, t_end, x
+        self.pure_alpha = pure_alpha
+        self.times_ns: Int64Array1D = grid
+        self._times_s = (grid - t0) / _NS
+        self.executed = 0
+        self.stopped = False
+        self._k = 0
+        self._i_after, self._t_last = 0.0, t0
+        self._mid0 = float("nan")
+
+    @property
+    def done(self) -> bool:
+        """True after the last decision."""
+        return bool(self._k >= self.times_ns.shape[0])
+
+    def step(
+        self,
+        t_ns: int,
+        *,
+        frame: pd.DataFrame | _Frame | None = None,
+        market_data: MarketData | None = None,
+    ) -> dict[str, Any]:
+        """Take the decision at ``t_ns`` (the next of ``times_ns``) from data up to ``t_ns``.
+
+        Parameters
+        ----------
+        t_ns : int
+            The decision time, UTC ns; must equal ``times_ns[k]`` at the k-th call.
+        frame : pandas.DataFrame, optional
+            The spec frame; rows after ``t_ns`` are cut off here.
+        market_data : MarketData, optional
+            The day's book data for the forecaster, cut to ``ts_event <= t_ns`` here.
+
+        Returns
+        -------
+        dict
+            The decision (keys of :meth:`MyopicScheduler.generate_trading_schedule`).
+        """
+        if self.done:
+            raise ConfigError("the run is over: every decision time has been stepped")
+        k = self._k
+        t = int(t_ns)
+        if t != int(self.times_ns[k]):
+            msg = (
+                f"step({t}) out of order: the next decision time is {int(self.times_ns[k])} "
+                f"(decision {k} of {self.times_ns.shape[0]})"
+            )
+            raise ConfigError(msg)
+        sch = self.scheduler
+        if isinstance(frame, pd.DataFrame):
+            frame = _frame(frame)
+        if frame is not None:
+            frame = frame.upto(t)
+        md = None if market_data is None else causal_view(market_data, t)
+        if k == 0:
+            self._mid0 = _mid_at(frame, t)  # arrival mid: the last mid at or before t0
+        mid0 = self._mid0
+        risk = sch.risk
+        pure_alpha = self.pure_alpha
+        n = self.times_ns.shape[0]
+        last = k == n - 1
+        times_s = self._times_s
+        side = 1 if self.quantity > 0 else -1
+        min_size = 1 if risk is None else risk.min_order_size
+        max_size = None if risk is None else float(risk.max_order_size)
+        ip = sch.impact_params
+        lam_s, beta = ip.lambda_per_share, ip.beta_per_s
+        i_now = self._i_after * math.exp(-beta * (t - self._t_last) / _NS)
+        rem = times_s[k:] - times_s[k]
+        curve = sch._curve(md, t, self.t_end_ns)
+        if curve is None:
+            a = np.zeros(rem.shape[0])
+            a0 = slope0 = 0.0
+        else:
+            a = np.asarray(curve(rem), dtype=np.float64)
+            a0, slope0 = float(curve(0.0)), float(curve.d1(0.0))
+        if not bool(np.all(np.isfinite(a))):
+            msg = (
+                f"forecast alpha at {pd.Timestamp(t, unit='ns', tz='UTC')} has "
+                f"{int(np.sum(~np.isfinite(a)))} non-finite value(s) from "
+                f"{type(sch.alpha).__name__}; fix the forecaster (fall back to zero alpha)"
+            )
+            raise DataValidationError(msg)
+        remaining = self.quantity - self.executed
+        nu = float("nan")
+        binding: list[str] = []
+        cap0 = math.inf
+        mid_t = _mid_at(frame, t)
+        # adverse move from arrival: up for a buyer, down for a seller
+        if (
+            risk is not None
+            and not self.stopped
+            and math.isfinite(mid_t)
+            and mid0 > 0
+            and side * (mid_t - mid0) / mid0 >= risk.stop_loss_threshold
+        ):
+            self.stopped = True
+            logger.warning(
+                "myopic at %s: mid %.6g moved %.3g%% against the parent from arrival "
+                "%.6g (stop_loss_threshold=%g); trading stops, %d shares unexecuted",
+                pd.Timestamp(t, unit="ns", tz="UTC"),
+                mid_t,
+                100.0 * abs(mid_t - mid0) / mid0,
+                mid0,
+                risk.stop_loss_threshold,
+                remaining,
+            )
+        if self.stopped:
+            plan0 = 0.0
+            binding = ["stop_loss"]
+        elif pure_alpha:
+            plan = optimal_schedule(rem, None, ip, a, i_now, pure_alpha=True)
+            plan0, nu = float(plan[0]), 0.0
+            if risk is not None:
+                plan0, binding, cap0 = sch._clip_pure_alpha(
+                    plan0,
+                    t=t,
+                    frame=frame,
+                    executed=self.executed,
+                    i_now=i_now,
+                    mid=mid_t,
+                    slot_s=float(sch.eval_every_s if last else times_s[k + 1] - times_s[k]),
+                )
+        elif last or remaining == 0:
+            plan0 = float(remaining)
+        else:
+            plan0, nu, binding, cap0 = sch._solve(
+                rem,
+                remaining,
+                ip,
+                a=a,
+                i_now=i_now,
+                max_size=max_size,
+                t=t,
+                frame=frame,
+                executed=self.executed,
+                dt_last=float(times_s[k + 1] - times_s[k]),
+            )
+        child = round(plan0)
+        if math.isfinite(cap0) and abs(child) > cap0:
+            child = int(math.copysign(math.floor(cap0), child))
+        if not pure_alpha and not sch.allow_round_trips:
+            child = side * min(max(side * child, 0), side * remaining)
+        reason = "myopic"
+        if any(b.endswith(("_relaxed", "_catchup")) for b in binding):
+            reason = "myopic:relaxed"
+        if abs(child) < min_size:
+            child = 0
+        if last and not pure_alpha and not self.stopped:
+            child, reason = remaining, "myopic:final"
+        if pure_alpha:
+            reason = "myopic:pure_alpha"
+        if self.stopped:
+            child, reason = 0, "myopic:stop_loss"
+        self.executed += child
+        self._i_after, self._t_last = i_now + lam_s * child, t
+        self._k += 1
+        return {
+            "timestamp": pd.Timestamp(t, unit="ns", tz="UTC"),
+            "ts_ns": t,
+            "optimal_quantity": int(child),
+            "planned_quantity": plan0,
+            "price_impact": i_now,
+            "optimal_impact": i_now + lam_s * plan0,
+            "impact_cost": child * i_now + 0.5 * lam_s * child * child,
+            "alpha": a0,
+            "alpha_slope": slope0,
+            "mid_price": _mid_at(frame, t),
+            "nu": nu,
+            "executed": int(self.executed),
+            "remaining": int(self.quantity - self.executed),
+            "slots_left": n - k - 1,
+            "reason": reason,
+            "binding": binding,
+            "lookahead": bool(sch.alpha.lookahead),
+            "stopped": self.stopped,
+        }
 
 
 def calculate_decision_risk(decision: dict[str, Any]) -> float:

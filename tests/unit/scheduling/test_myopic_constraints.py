@@ -13,6 +13,7 @@ import pytest
 from myopic_sor.alpha import AlphaCurve, exp_decay_curve
 from myopic_sor.config import RiskConfig
 from myopic_sor.data import MarketData, generate_market_data
+from myopic_sor.exceptions import ConfigError
 from myopic_sor.scheduling import MyopicParameters, MyopicScheduler
 
 NS = 1_000_000_000
@@ -258,9 +259,7 @@ def test_pure_alpha_children_respect_participation_and_impact_caps(md: MarketDat
     capped = MyopicScheduler(
         PARAMS, risk=_risk(participation_cap=0.5), alpha=_StrongAlpha(), eval_every_s=60
     )
-    dec = capped.generate_trading_schedule(
-        df, 1_000, 10, start=t0, market_data=md, pure_alpha=True
-    )
+    dec = capped.generate_trading_schedule(df, 1_000, 10, start=t0, market_data=md, pure_alpha=True)
     assert all(abs(d["optimal_quantity"]) <= 60 for d in dec)  # 0.5 x 2 sh/s x 60 s
     assert any("participation" in d["binding"] for d in dec)
     lam_s = PARAMS.to_impact_params().lambda_per_share
@@ -275,3 +274,32 @@ def test_pure_alpha_children_respect_participation_and_impact_caps(md: MarketDat
     for d in dec:
         after = abs(d["price_impact"] + lam_s * d["optimal_quantity"]) / d["mid_price"]
         assert after <= thr + lam_s / 100.0  # up to integer rounding
+
+
+def test_run_stepped_on_causal_views_equals_the_batch_schedule() -> None:
+    df = _ramp_frame(1, 900.0, 0.002)
+    s = MyopicScheduler(PARAMS, risk=_risk(participation_cap=0.2), eval_every_s=60)
+    batch = s.generate_trading_schedule(df, 2_000, 30, start=START)
+    run = s.start(START, START + 30 * 60 * NS, 2_000)
+    stepped = []
+    for t in run.times_ns:
+        # only the rows up to t exist; the future is garbage that must never be read
+        view = df.copy()
+        late = view["ts_event"] > t
+        view.loc[late, "mid_price"] = 1e9
+        view.loc[late, "bid_fill"] = 10**9
+        stepped.append(run.step(int(t), frame=view))
+    assert run.done
+    assert [d["optimal_quantity"] for d in stepped] == [d["optimal_quantity"] for d in batch]
+    assert [d["binding"] for d in stepped] == [d["binding"] for d in batch]
+
+
+def test_run_rejects_out_of_order_steps() -> None:
+    s = MyopicScheduler(PARAMS, eval_every_s=60)
+    run = s.start(START, START + 5 * 60 * NS, 100)
+    with pytest.raises(ConfigError, match="out of order"):
+        run.step(int(run.times_ns[1]))
+    for t in run.times_ns:
+        run.step(int(t))
+    with pytest.raises(ConfigError, match="run is over"):
+        run.step(int(run.times_ns[-1]))
