@@ -1,0 +1,166 @@
+"""Execution metrics of one parent order (MATH.md §8).
+
+Conventions: ``s = +1`` for a buy, ``−1`` for a sell; fill prices in currency per share; a fill's
+``fee`` is currency paid (+) or received as a rebate (−). The **all-in average price** is
+``p̄ = (Σ p q + s Σ fee) / Σ q``: for a buy what each share cost, for a sell what each share
+brought net of fees. Every cost figure is signed so that **lower is better for both sides**.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from myopic_sor.data import MarketData
+from myopic_sor.features import ConsolidatedBook, consolidated_book
+
+__all__ = [
+    "arrival_mid",
+    "execution_metrics",
+    "market_benchmarks",
+]
+
+_BPS = 1e4
+
+
+def arrival_mid(md: MarketData, t0_ns: int, *, book: ConsolidatedBook | None = None) -> float:
+    """The consolidated (NBBO) mid at or just before ``t0_ns``, P0 of the shortfall.
+
+    Falls back to the first two-sided NBBO after ``t0_ns`` when the book is not two-sided
+    before it (a window starting at the open); NaN when the day never has one. ``book`` is
+    ``consolidated_book(md)`` when the caller has it already.
+    """
+    book = consolidated_book(md) if book is None else book
+    mid = 0.5 * (book.best_bid + book.best_ask)
+    ok = np.isfinite(mid)
+    k = int(np.searchsorted(book.events.ts_event, t0_ns, side="right")) - 1
+    before = np.flatnonzero(ok[: k + 1])
+    if before.size:
+        return float(mid[before[-1]])
+    after = np.flatnonzero(ok[k + 1 :])
+    return float(mid[k + 1 + after[0]]) if after.size else float("nan")
+
+
+def market_benchmarks(
+    md: MarketData, t0_ns: int, t_end_ns: int, *, book: ConsolidatedBook | None = None
+) -> dict[str, float]:
+    """Market VWAP (all venues' trades) and time-weighted NBBO mid over ``[t0, t_end]``.
+
+    ``book`` is ``consolidated_book(md)`` when the caller has it already.
+
+    Returns
+    -------
+    dict
+        ``market_vwap`` (NaN without trades), ``market_twap`` (time-weighted mid; NaN without
+        a two-sided book), ``market_volume`` (shares traded on all venues in the window).
+    """
+    notional = volume = 0.0
+    for v in md.between(t0_ns, t_end_ns):
+        trades = v.trades_mask()
+        px = v["price"][trades].astype(np.float64)
+        sz = v["size"][trades].astype(np.float64)
+        ok = np.isfinite(px)
+        notional += float(np.sum(px[ok] * sz[ok]))
+        volume += float(np.sum(sz[ok]))
+    book = consolidated_book(md) if book is None else book
+    mid = 0.5 * (book.best_bid + book.best_ask)
+    ts = book.events.ts_event
+    keep = int(np.searchsorted(ts, t_end_ns, side="right"))
+    mid, ts = mid[:keep], ts[:keep]
+    k0 = max(int(np.searchsorted(ts, t0_ns, side="right")) - 1, 0)
+    seg_ts = np.append(np.maximum(ts[k0:], t0_ns), t_end_ns).astype(np.float64)
+    w = np.diff(seg_ts)
+    m = mid[k0:]
+    ok = np.isfinite(m) & (w > 0)
+    twap = float(np.sum(m[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else float("nan")
+    return {
+        "market_vwap": notional / volume if volume > 0 else float("nan"),
+        "market_twap": twap,
+        "market_volume": volume,
+    }
+
+
+def execution_metrics(
+    fills: pd.DataFrame,
+    *,
+    side: int,
+    quantity: int,
+    arrival: float,
+    benchmarks: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Summarise the fills of one parent order.
+
+    Parameters
+    ----------
+    fills : pandas.DataFrame
+        One row per fill with ``price``, ``size`` (shares > 0), ``fee`` (currency, + paid),
+        ``liquidity`` (``"maker"``/``"taker"``) and optionally ``catchup`` (bool).
+    side : int
+        +1 buy, −1 sell.
+    quantity : int
+        Parent size, shares (> 0).
+    arrival : float
+        P0, the arrival mid (currency per share).
+    benchmarks : mapping, optional
+        ``market_vwap`` and ``market_twap`` of the window (:func:`market_benchmarks`).
+
+    Returns
+    -------
+    dict
+        ``total_size`` (shares filled), ``fill_rate`` (``total_size / quantity``),
+        ``avg_price`` (``Σ p q / Σ q``), ``avg_cost_per_share`` (the all-in average price
+        p̄, fees and rebates included), ``total_cost`` (``p̄ · total_size``, the all-in
+        notional), ``cost_vs_arrival`` (``s (p̄ − P0)`` currency per share, lower is better),
+        ``implementation_shortfall_bps`` (``s (p̄ − P0)/P0 · 1e4``), ``slippage_vs_vwap_bps`` and
+        ``slippage_vs_twap_bps`` (same with the market benchmark in place of P0), ``fees``,
+        ``rebates`` (currency, ≥ 0), ``passive_share`` (maker shares / total),
+        ``catchup_shares``, ``n_fills``, ``arrival_price``.
+    """
+    if side not in (1, -1):
+        raise ValueError(f"side must be +1 or -1, got {side!r}")
+    price = fills["price"].to_numpy(dtype=np.float64) if len(fills) else np.zeros(0)
+    size = fills["size"].to_numpy(dtype=np.float64) if len(fills) else np.zeros(0)
+    fee = fills["fee"].to_numpy(dtype=np.float64) if len(fills) else np.zeros(0)
+    maker = (
+        (fills["liquidity"].astype(str) == "maker").to_numpy()
+        if len(fills)
+        else np.zeros(0, dtype=bool)
+    )
+    total = float(size.sum())
+    notional = float(np.sum(price * size))
+    fees_total = float(fee.sum())
+    avg_price = notional / total if total > 0 else float("nan")
+    all_in = (notional + side * fees_total) / total if total > 0 else float("nan")
+
+    def bps(ref: float) -> float:
+        if not (math.isfinite(ref) and ref > 0 and math.isfinite(all_in)):
+            return float("nan")
+        return side * (all_in - ref) / ref * _BPS
+
+    bench = dict(benchmarks or {})
+    catchup = (
+        float(size[fills["catchup"].to_numpy(dtype=bool)].sum())
+        if len(fills) and "catchup" in fills.columns
+        else 0.0
+    )
+    return {
+        "total_size": round(total),
+        "fill_rate": total / quantity if quantity > 0 else float("nan"),
+        "avg_price": avg_price,
+        "avg_cost_per_share": all_in,
+        "total_cost": all_in * total if total > 0 else 0.0,
+        "cost_vs_arrival": side * (all_in - arrival) if math.isfinite(arrival) else float("nan"),
+        "implementation_shortfall_bps": bps(arrival),
+        "slippage_vs_vwap_bps": bps(bench.get("market_vwap", float("nan"))),
+        "slippage_vs_twap_bps": bps(bench.get("market_twap", float("nan"))),
+        "fees": float(fee[fee > 0].sum()),
+        "rebates": float(-fee[fee < 0].sum()),
+        "passive_share": float(size[maker].sum()) / total if total > 0 else float("nan"),
+        "catchup_shares": round(catchup),
+        "n_fills": len(fills),
+        "arrival_price": arrival,
+    }
