@@ -18,20 +18,38 @@ from myopic_sor.routing._cont_kukanov import (
     solve_sa,
     underfill_probability,
 )
+from myopic_sor.routing._favourable import FavourableRule
+from myopic_sor.routing._inputs import adverse_selection, build_routing_problem, outflow_samples
+from myopic_sor.routing._outflow import (
+    EmpiricalOutflow,
+    ExponentialOutflow,
+    KDEOutflow,
+    OFIConditionedOutflow,
+    fit_outflow,
+)
 
 __all__ = [
     "Allocation",
     "ContKukanovRouter",
+    "EmpiricalOutflow",
+    "ExponentialOutflow",
+    "FavourableRule",
+    "KDEOutflow",
     "MarketOnlyRouter",
+    "OFIConditionedOutflow",
     "OutflowDistribution",
     "PassiveRouter",
     "Router",
     "RoutingProblem",
+    "adverse_selection",
+    "build_routing_problem",
     "cost_gradient",
     "cost_samples",
     "critical_probability",
     "draw_outflows",
     "expected_cost",
+    "fit_outflow",
+    "outflow_samples",
     "round_to_target",
     "solve_closed_form",
     "solve_lp",

@@ -796,7 +796,12 @@ class MyopicRun:
             frame = _frame(frame)
         if frame is not None:
             frame = frame.upto(t)
-        md = None if market_data is None else causal_view(market_data, t)
+        # a look-ahead forecaster (the labelled oracle) is the one reader of the whole day
+        md = (
+            market_data
+            if market_data is None or sch.alpha.lookahead
+            else causal_view(market_data, t)
+        )
         if k == 0:
             self._mid0 = _mid_at(frame, t)  # arrival mid: the last mid at or before t0
         mid0 = self._mid0

@@ -1,0 +1,289 @@
+"""Backtest commands of the ``myopic-sor`` CLI: ``compare`` and ``run``.
+
+Both execute one parent order (side, quantity, window) on one day of data in any supported
+format through :class:`~myopic_sor.backtest.Backtester`: the same data, router, exchange
+settings and seed for every strategy. Results go to ``<out>/<config hash>/`` atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from myopic_sor.cli._app import JsonOpt, _emit_json, _json_safe, app
+from myopic_sor.exceptions import ConfigError
+
+__all__ = ["compare_cmd", "run_cmd", "run_parent"]
+
+_DEFAULT_STRATEGIES = "myopic,traditional,twap,vwap,almgren_chriss,ow"
+_TABLE = (
+    ("avg_cost_per_share", "avg cost/sh", 4),
+    ("implementation_shortfall_bps", "IS bps", 2),
+    ("total_cost", "total cost", 2),
+    ("total_size", "filled", 0),
+    ("fill_rate", "fill rate", 3),
+    ("num_decisions", "children", 0),
+    ("passive_share", "passive", 3),
+    ("catchup_shares", "catch-up", 0),
+    ("overfill_shares", "overfill", 0),
+)
+
+
+def run_parent(
+    paths: list[Path],
+    *,
+    side: str,
+    quantity: int,
+    start: str,
+    end: str,
+    date: str | None,
+    strategies: list[str],
+    config: Path | None,
+    preset: str | None,
+    overrides: list[str] | None,
+    seed: int | None,
+    queue_model: str,
+    latency_us: float,
+    out: Path | None,
+) -> dict[str, Any]:
+    """Load the data, run each strategy on the parent, write the results; return the summary."""
+    from myopic_sor._io import atomic_write_with, write_json_atomic
+    from myopic_sor.analysis import arrival_mid
+    from myopic_sor.backtest import (
+        Backtester,
+        ParentOrder,
+        causal_lambda,
+        compare_strategies,
+        parse_side,
+    )
+    from myopic_sor.backtest._compare import parse_strategy
+    from myopic_sor.config import config_hash, load_config
+    from myopic_sor.data import load_market_data
+    from myopic_sor.scheduling import MyopicParameters
+
+    if not math.isfinite(quantity) or quantity <= 0:
+        raise ConfigError(f"--quantity must be a positive whole number of shares, got {quantity}")
+    sets = [*(overrides or []), f"execution.start_time={start}", f"execution.end_time={end}"]
+    if seed is not None:
+        sets.append(f"seed={seed}")
+    cfg = load_config(config, preset=preset, overrides=sets)
+    names = [parse_strategy(s).name for s in strategies]  # fail fast on a typo
+    hours = cfg.market_hours
+    md = load_market_data(
+        *paths, day=date, start=hours.open, end=hours.close, timezone=hours.timezone
+    )
+    t0, t1 = md.session_bounds_ns(cfg.execution.start_time, cfg.execution.end_time)
+    if t0 >= md.last_ts:
+        raise ConfigError(
+            f"the window {start}-{end} starts after the last event of {md.symbol} {md.date}; "
+            "choose a window inside the data"
+        )
+    parent = ParentOrder(md.symbol, parse_side(side), quantity, t0, t1)
+    lam, lam_source = causal_lambda(md, t0, cfg, None)
+    base = MyopicParameters.from_config(cfg.myopic)
+    params = MyopicParameters(
+        lambda_value=lam, beta=base.beta, volatility=base.volatility, adv=base.adv, T=base.T
+    )
+    engine = Backtester(md, cfg, queue_model=queue_model, latency_us=latency_us, seed=cfg.seed)
+    p0 = arrival_mid(md, t0)
+    results = compare_strategies(engine, parent, names, params, mid_price=p0)
+    digest = config_hash(cfg)
+    summary: dict[str, Any] = {
+        "symbol": md.symbol,
+        "date": md.date.isoformat(),
+        "data": [str(p) for p in paths],
+        "parent": {
+            "side": parent.side_name,
+            "quantity": parent.quantity,
+            "start": start,
+            "end": end,
+        },
+        "arrival_mid": p0,
+        "config_hash": digest,
+        "seed": cfg.seed,
+        "queue_model": queue_model,
+        "latency_us": latency_us,
+        "lambda": lam,
+        "lambda_source": lam_source,
+        "beta_per_hour": params.beta,
+        "strategies": {},
+    }
+    for name, res in results.items():
+        row = dict(res.summary())
+        row["lookahead"] = bool(res.info.get("lookahead", False))
+        summary["strategies"][name] = row
+    if out is not None:
+        folder = out / digest
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, res in results.items():
+            safe = name.replace(":", "-")
+            atomic_write_with(folder / f"fills-{safe}.csv", _csv_writer(res.fills))
+            write_json_atomic(folder / f"decisions-{safe}.json", _plain(res.decisions))
+        write_json_atomic(folder / "summary.json", _plain(summary))
+        write_json_atomic(folder / "config.json", cfg.model_dump(mode="json"))
+        summary["out"] = str(folder)
+    return summary
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-ready copy: NaN → null, timestamps and other objects → their text."""
+    return json.loads(json.dumps(_json_safe(obj), default=str, allow_nan=False))
+
+
+def _csv_writer(frame: Any) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False)
+
+    return write
+
+
+def _print(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    p = summary["parent"]
+    title = (
+        f"{summary['symbol']} {summary['date']}: {p['side']} {p['quantity']:,} shares "
+        f"{p['start']}-{p['end']}, arrival mid {summary['arrival_mid']:.4f}, "
+        f"λ = {summary['lambda']:.6g} ({summary['lambda_source']}), seed {summary['seed']}"
+    )
+    table = Table(title=title)
+    table.add_column("strategy")
+    for _, head, _ in _TABLE:
+        table.add_column(head, justify="right")
+    for name, row in summary["strategies"].items():
+        label = f"{name} (LOOK-AHEAD)" if row.get("lookahead") else name
+        cells = []
+        for key, _, nd in _TABLE:
+            v = row.get(key)
+            cells.append("-" if v is None else (f"{v:,.{nd}f}" if nd else f"{int(v):,}"))
+        table.add_row(label, *cells)
+    Console().print(table)
+    if any(r.get("lookahead") for r in summary["strategies"].values()):
+        typer.echo("LOOK-AHEAD rows use the realised future: a diagnostic bound, not achievable.")
+    if "out" in summary:
+        typer.echo(f"fills, decisions and summary written to {summary['out']}")
+
+
+PathsArg = Annotated[list[Path], typer.Argument(help="Files or a layout directory (one day).")]
+SideOpt = Annotated[str, typer.Option("--side", help="buy or sell.")]
+QtyOpt = Annotated[int, typer.Option("--quantity", help="Parent size X, shares (> 0).")]
+StartOpt = Annotated[str, typer.Option("--start", help="Window start HH:MM (market time).")]
+EndOpt = Annotated[str, typer.Option("--end", help="Window end HH:MM (market time).")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="Day YYYY-MM-DD (data with several).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML/JSON config file.")]
+PresetOpt = Annotated[str | None, typer.Option("--preset", help="Config preset name.")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Override section.key=value (repeatable).")
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed of the router's samples.")]
+QueueOpt = Annotated[
+    str, typer.Option("--queue-model", help="risk-averse or prob-power:N (replay queue model).")
+]
+LatencyOpt = Annotated[float, typer.Option("--latency-us", help="Order entry latency, µs.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Write fills/decisions/summary under OUT/<hash>/.")
+]
+
+
+@app.command("compare")
+def compare_cmd(
+    paths: PathsArg,
+    side: SideOpt = "buy",
+    quantity: QtyOpt = 10_000,
+    start: StartOpt = "10:00",
+    end: EndOpt = "11:00",
+    date: DateOpt = None,
+    strategies: Annotated[
+        str, typer.Option("--strategies", help="Comma list: schedule[:router] (see notes).")
+    ] = _DEFAULT_STRATEGIES,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+    overrides: SetOpt = None,
+    seed: SeedOpt = None,
+    queue_model: QueueOpt = "risk-averse",
+    latency_us: LatencyOpt = 0.0,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run several strategies on the same parent order and compare their costs.
+
+    Schedules: myopic (causal OFI alpha), myopic-zero, myopic-oracle (LOOK-AHEAD diagnostic),
+    traditional, twap, vwap, almgren_chriss, ow. Routers (after a colon): ck (Cont-Kukanov,
+    default), market, passive — e.g. twap:market. Every strategy gets the same parent, data,
+    router settings, exchange and seed; unfilled shares are bought (sold) at market at the end
+    and reported as catch-up.
+
+    Example: myopic-sor compare ./data/AAPL --side buy --quantity 20000 --start 10:00 --end
+    11:00 --strategies myopic,traditional,twap --json
+    """
+    summary = run_parent(
+        paths,
+        side=side,
+        quantity=quantity,
+        start=start,
+        end=end,
+        date=date,
+        strategies=[s for s in strategies.split(",") if s.strip()],
+        config=config,
+        preset=preset,
+        overrides=overrides,
+        seed=seed,
+        queue_model=queue_model,
+        latency_us=latency_us,
+        out=out,
+    )
+    if as_json:
+        _emit_json(summary)
+    else:
+        _print(summary)
+
+
+@app.command("run")
+def run_cmd(
+    paths: PathsArg,
+    strategy: Annotated[str, typer.Option("--strategy", help="schedule[:router].")] = "myopic",
+    side: SideOpt = "buy",
+    quantity: QtyOpt = 10_000,
+    start: StartOpt = "10:00",
+    end: EndOpt = "11:00",
+    date: DateOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+    overrides: SetOpt = None,
+    seed: SeedOpt = None,
+    queue_model: QueueOpt = "risk-averse",
+    latency_us: LatencyOpt = 0.0,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one strategy on a parent order and print its costs (see `compare`).
+
+    Example: myopic-sor run ./data/AAPL --strategy myopic --side sell --quantity 5000 --start
+    14:00 --end 15:30 --out out
+    """
+    summary = run_parent(
+        paths,
+        side=side,
+        quantity=quantity,
+        start=start,
+        end=end,
+        date=date,
+        strategies=[strategy],
+        config=config,
+        preset=preset,
+        overrides=overrides,
+        seed=seed,
+        queue_model=queue_model,
+        latency_us=latency_us,
+        out=out,
+    )
+    if as_json:
+        _emit_json(summary)
+    else:
+        _print(summary)

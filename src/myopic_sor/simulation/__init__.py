@@ -1,0 +1,31 @@
+"""Execution simulation: the replay exchange over recorded books, queue and latency models.
+
+The queue kernel is :func:`._kernels.scan_limit` (numba) with its plain-Python twin in
+:mod:`._python`.
+"""
+
+from __future__ import annotations
+
+from myopic_sor.simulation._replay import (
+    FILL_DTYPE,
+    ConstantLatency,
+    LatencyModel,
+    ProbabilisticQueue,
+    QueueModel,
+    ReplayExchange,
+    RiskAverseQueue,
+    VenueLatency,
+    queue_model_from_spec,
+)
+
+__all__ = [
+    "FILL_DTYPE",
+    "ConstantLatency",
+    "LatencyModel",
+    "ProbabilisticQueue",
+    "QueueModel",
+    "ReplayExchange",
+    "RiskAverseQueue",
+    "VenueLatency",
+    "queue_model_from_spec",
+]
