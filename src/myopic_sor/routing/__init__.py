@@ -18,6 +18,7 @@ from myopic_sor.routing._cont_kukanov import (
     solve_sa,
     underfill_probability,
 )
+from myopic_sor.routing._facade import execute_optimization, market_data_from_frames
 from myopic_sor.routing._favourable import FavourableRule
 from myopic_sor.routing._inputs import adverse_selection, build_routing_problem, outflow_samples
 from myopic_sor.routing._outflow import (
@@ -47,8 +48,10 @@ __all__ = [
     "cost_samples",
     "critical_probability",
     "draw_outflows",
+    "execute_optimization",
     "expected_cost",
     "fit_outflow",
+    "market_data_from_frames",
     "outflow_samples",
     "round_to_target",
     "solve_closed_form",
