@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import myopic_sor.cli._backtest_cmds
-import myopic_sor.cli._model_cmds  # noqa: F401  (registers schedule, estimate-lambda)
+import myopic_sor.cli._backtest_cmds  # registers compare, run
+import myopic_sor.cli._model_cmds
+import myopic_sor.cli._route_cmd  # noqa: F401  (registers route)
 from myopic_sor.cli._app import app, main
 
 __all__ = ["app", "main"]

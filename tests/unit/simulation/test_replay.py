@@ -13,10 +13,10 @@ from myopic_sor.simulation import (
     ProbabilisticQueue,
     ReplayExchange,
     RiskAverseQueue,
-    _kernels,
-    _python,
     queue_model_from_spec,
 )
+from myopic_sor.simulation import _replay_kernels as _kernels
+from myopic_sor.simulation import _replay_python as _python
 
 S = 1_000_000_000
 A, T, C = ord("A"), ord("T"), ord("C")

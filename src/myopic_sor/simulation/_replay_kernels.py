@@ -1,20 +1,27 @@
-"""Plain-Python twin of :mod:`._kernels` (same signature): the parity reference."""
+"""Numba kernel of the replay exchange: one resting limit order against a venue's events.
+
+Twin in :mod:`._replay_python` (same signature, plain Python), checked for parity.
+"""
 
 from __future__ import annotations
 
 import math
 
+import numba
+
 from myopic_sor._typing import Float64Array1D, Float64Array2D, Int64Array1D, UInt8Array1D
 
-__all__ = ["scan_limit"]
+__all__ = ["MODEL_PROB_POWER", "MODEL_RISK_AVERSE", "scan_limit"]
 
-from myopic_sor.simulation._kernels import MODEL_PROB_POWER
+MODEL_RISK_AVERSE = 0
+MODEL_PROB_POWER = 1
 
 _TRADE = 84  # ord("T")
 _UNKNOWN = 78  # ord("N"): aggressor not known
 _TOL = 1e-9
 
 
+@numba.njit(cache=True)
 def scan_limit(  # noqa: PLR0917 - kernels take arrays positionally (numba has no kw-only)
     ts: Int64Array1D,
     action: UInt8Array1D,

@@ -9,7 +9,7 @@
   (``depth_policy=("penalty", p)``, logged) — never silently at a price that was not shown.
 * **Limit orders** rest at the back of the queue at their price: queue ahead = the displayed
   size at that price when they take effect (0 when the price improves the touch). A
-  :class:`QueueModel` moves them up (:func:`~myopic_sor.simulation._kernels.scan_limit`): only
+  :class:`QueueModel` moves them up (:func:`._replay_kernels.scan_limit`): only
   trades at our price (risk-averse), or trades and a share of the cancellations
   (probabilistic). A trade through our price or the other side's best reaching it fills the
   rest at our price. ``cancel_after_ns`` is the router horizon: then the rest is cancelled and,
@@ -37,7 +37,8 @@ import pandas as pd
 from myopic_sor._typing import Float64Array1D, Float64Array2D
 from myopic_sor.data import MarketData
 from myopic_sor.exceptions import ConfigError, ExecutionError
-from myopic_sor.simulation import _kernels, _python
+from myopic_sor.simulation import _replay_kernels as _kernels
+from myopic_sor.simulation import _replay_python as _python
 
 __all__ = [
     "FILL_DTYPE",

@@ -1,0 +1,213 @@
+"""The route what-if and the compare / run commands as a user runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from myopic_sor.cli import main
+from myopic_sor.data import SyntheticConfig, SyntheticMarket
+
+
+def _reject_nan(name: str) -> Any:
+    raise AssertionError(f"non-standard JSON constant {name} in the output")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--json"])
+    captured = capsys.readouterr()
+    assert info.value.code == 0, captured.err
+    out: dict[str, Any] = json.loads(captured.out, parse_constant=_reject_nan)
+    return out
+
+
+def fails(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_route_one_venue_is_the_closed_form(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(
+        capsys,
+        "route",
+        "--size",
+        "1000",
+        "--queue",
+        "500",
+        "--half-spread",
+        "0.01",
+        "--fee",
+        "0.003",
+        "--rebate",
+        "0.002",
+        "--theta",
+        "0.0005",
+        "--lambda-u",
+        "0.05",
+        "--lambda-o",
+        "0.05",
+        "--outflow",
+        "exp:1500",
+    )
+    assert out["method"] == "closed_form"
+    p_star = (2 * 0.01 + 0.003 + 0.002) / (0.01 + 0.002 + 0.05 + 0.0005)
+    assert out["p_star"] == pytest.approx(p_star)
+    lim = -1500.0 * math.log(1 - p_star) - 500.0  # F^-1(p*) - Q for the exponential
+    assert out["limit"] == [round(lim)]
+    assert out["market"] + out["limit"][0] == 1000
+    assert set(out) >= {"market", "limit", "expected_cost", "p_underfill", "method"}
+
+
+def test_route_several_venues_and_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(
+        capsys,
+        "route",
+        "--size",
+        "500",
+        "--queue",
+        "2000,800",
+        "--half-spread",
+        "0.005",
+        "--rebate",
+        "0.002,0.0025",
+        "--outflow",
+        "exp:3000,exp:1500",
+        "--seed",
+        "3",
+    )
+    assert out["method"] == "sa"
+    assert len(out["limit"]) == 2
+    assert out["market"] + sum(out["limit"]) >= 500
+    assert 0.0 <= out["p_underfill"] <= 1.0
+    assert "one each" in fails(
+        capsys,
+        "route",
+        "--size",
+        "5",
+        "--queue",
+        "1,2",
+        "--half-spread",
+        "0.01",
+        "--outflow",
+        "exp:3",
+    )
+    assert "exp:MEAN" in fails(
+        capsys,
+        "route",
+        "--size",
+        "5",
+        "--queue",
+        "1",
+        "--half-spread",
+        "0.01",
+        "--outflow",
+        "gamma:3",
+    )
+    assert "size" in fails(capsys, "route", "--size", "0", "--queue", "1", "--half-spread", "0.01")
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli-data")
+    market = SyntheticMarket(SyntheticConfig(session_end=dt.time(10, 10)), seed=4)
+    market.generate()
+    market.write(root)
+    return root / "AAPL"
+
+
+def test_compare_prints_every_strategy_and_writes_results(
+    capsys: pytest.CaptureFixture[str], layout: Path, tmp_path: Path
+) -> None:
+    out = run(
+        capsys,
+        "compare",
+        str(layout),
+        "--side",
+        "sell",
+        "--quantity",
+        "2000",
+        "--start",
+        "09:50",
+        "--end",
+        "10:00",
+        "--strategies",
+        "myopic-zero,traditional,twap:market,myopic-oracle",
+        "--seed",
+        "5",
+        "--set",
+        "execution.order_freq=60",
+        "--set",
+        "strategy.T=2",
+        "--set",
+        "strategy.N=200",
+        "--out",
+        str(tmp_path),
+    )
+    rows = out["strategies"]
+    assert list(rows) == ["myopic-zero", "traditional", "twap:market", "myopic-oracle"]
+    for name, row in rows.items():
+        for key in (
+            "avg_cost_per_share",
+            "total_cost",
+            "total_size",
+            "num_decisions",
+            "implementation_shortfall_bps",
+            "fill_rate",
+        ):
+            assert row[key] is not None, (name, key)
+        assert row["total_size"] >= 2000
+    assert rows["myopic-oracle"]["lookahead"] is True
+    assert rows["traditional"]["lookahead"] is False
+    folder = Path(out["out"])
+    assert folder.parent == tmp_path
+    assert (folder / "summary.json").exists()
+    assert (folder / "fills-twap-market.csv").exists()
+    decisions = json.loads((folder / "decisions-traditional.json").read_text())
+    assert sum(d["quantity"] for d in decisions) == -2000
+    assert out["seed"] == 5
+
+
+def test_run_and_its_errors(capsys: pytest.CaptureFixture[str], layout: Path) -> None:
+    out = run(
+        capsys,
+        "run",
+        str(layout),
+        "--strategy",
+        "twap",
+        "--quantity",
+        "1000",
+        "--start",
+        "09:50",
+        "--end",
+        "09:58",
+        "--set",
+        "execution.order_freq=60",
+        "--set",
+        "strategy.N=200",
+    )
+    assert list(out["strategies"]) == ["twap"]
+    assert "unknown strategy" in fails(capsys, "run", str(layout), "--strategy", "magic")
+    assert "side" in fails(
+        capsys,
+        "run",
+        str(layout),
+        "--side",
+        "hold",
+        "--quantity",
+        "10",
+        "--start",
+        "09:50",
+        "--end",
+        "09:55",
+    )
+    assert "quantity" in fails(capsys, "run", str(layout), "--quantity", "0")
