@@ -294,25 +294,47 @@ def demo(
     fmt: Annotated[str, typer.Option("--format", help="parquet, csv, dbn.zst or dbn.")] = (
         "parquet"
     ),
+    quantity: Annotated[int, typer.Option(help="Parent size, shares.")] = 10_000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the main job on the embedded default: a synthetic 3-venue AAPL day.
+    """Run the main job on the embedded default: a synthetic 3-venue AAPL day, then the
+    myopic-vs-traditional comparison on it.
 
     Generates the default synthetic day (fixed seed, documented parameters) into
     <out>/data in the spec's layout, loads it back through the same loaders real files use,
-    validates it and prints what is in it with the ground truth it was generated from.
-    (Later releases extend this into the full myopic-vs-traditional comparison.)
+    validates it, then buys QUANTITY shares between 10:00 and 11:00 with every strategy
+    (myopic, traditional, TWAP, VWAP, Almgren-Chriss, OW; the same router, exchange and seed)
+    and writes fills, decisions and the summary under <out>/results/<config hash>/.
 
     Example: myopic-sor demo
     """
+    from myopic_sor.cli._backtest_cmds import _print, run_parent
     from myopic_sor.data import inspect_market_data
 
     gen = _generate(
         stock="AAPL", day="2025-04-02", venues=3, out=out / "data", fmt=fmt, seed=seed,
         overrides={},
     )  # fmt: skip
-    summary = inspect_market_data(out / "data" / gen["symbol"], day=gen["date"])
+    layout = out / "data" / gen["symbol"]
+    summary = inspect_market_data(layout, day=gen["date"])
     summary["generated"] = gen
+    comparison = run_parent(
+        [layout],
+        side="buy",
+        quantity=quantity,
+        start="10:00",
+        end="11:00",
+        date=gen["date"],
+        strategies=["myopic", "traditional", "twap", "vwap", "almgren_chriss", "ow"],
+        config=None,
+        preset=None,
+        overrides=None,
+        seed=None,
+        queue_model="risk-averse",
+        latency_us=0.0,
+        out=out / "results",
+    )
+    summary["comparison"] = comparison
     if as_json:
         _emit_json(summary)
         return
@@ -326,6 +348,7 @@ def demo(
         + ", ".join(f"{k}={v:.6g}" for k, v in truth.items() if isinstance(v, int | float))
     )
     _print_summary(summary)
+    _print(comparison)
 
 
 # ----------------------------------------------------------------------------------------------

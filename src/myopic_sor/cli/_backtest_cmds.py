@@ -22,13 +22,11 @@ __all__ = ["compare_cmd", "run_cmd", "run_parent"]
 
 _DEFAULT_STRATEGIES = "myopic,traditional,twap,vwap,almgren_chriss,ow"
 _TABLE = (
-    ("avg_cost_per_share", "avg cost/sh", 4),
+    ("avg_cost_per_share", "avg cost", 4),
     ("implementation_shortfall_bps", "IS bps", 2),
-    ("total_cost", "total cost", 2),
     ("total_size", "filled", 0),
-    ("fill_rate", "fill rate", 3),
     ("num_decisions", "children", 0),
-    ("passive_share", "passive", 3),
+    ("passive_share", "passive", 2),
     ("catchup_shares", "catch-up", 0),
     ("overfill_shares", "overfill", 0),
 )
@@ -153,7 +151,7 @@ def _print(summary: dict[str, Any]) -> None:
         f"λ = {summary['lambda']:.6g} ({summary['lambda_source']}), seed {summary['seed']}"
     )
     table = Table(title=title)
-    table.add_column("strategy")
+    table.add_column("strategy", no_wrap=True)
     for _, head, _ in _TABLE:
         table.add_column(head, justify="right")
     for name, row in summary["strategies"].items():
