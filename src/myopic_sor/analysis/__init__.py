@@ -1,11 +1,19 @@
-"""Analysis: execution metrics (MATH.md §8), comparisons, plots and reports."""
+"""Analysis: execution metrics (MATH.md §8), the spec's analyzer, plots and reports."""
 
 from __future__ import annotations
 
+from myopic_sor.analysis._analyzer import (
+    MultiObjectiveOptimizer,
+    MyopicAnalyzer,
+    create_lambda_comparison_plot,
+)
 from myopic_sor.analysis._metrics import arrival_mid, execution_metrics, market_benchmarks
 
 __all__ = [
+    "MultiObjectiveOptimizer",
+    "MyopicAnalyzer",
     "arrival_mid",
+    "create_lambda_comparison_plot",
     "execution_metrics",
     "market_benchmarks",
 ]
