@@ -15,8 +15,6 @@ from myopic_sor.simulation import (
     RiskAverseQueue,
     queue_model_from_spec,
 )
-from myopic_sor.simulation import _replay_kernels as _kernels
-from myopic_sor.simulation import _replay_python as _python
 
 S = 1_000_000_000
 A, T, C = ord("A"), ord("T"), ord("C")
@@ -208,46 +206,6 @@ def test_no_look_ahead_future_rows_do_not_change_earlier_fills() -> None:
         ex.submit_limit(1 * S, "XNAS", "buy", 9.99, 400)
         ex.advance_to(10 * S)
     assert a.fills_frame().equals(b.fills_frame())
-
-
-def test_kernel_matches_its_python_twin() -> None:
-    rng = np.random.default_rng(0)
-    n = 400
-    ts = np.arange(n, dtype=np.int64) * S
-    action = np.where(rng.random(n) < 0.4, T, C).astype(np.uint8)
-    aggressor = np.where(rng.random(n) < 0.5, A_, B_).astype(np.uint8)
-    price = np.where(rng.random(n) < 0.7, 9.99, 9.98)
-    size = rng.integers(1, 200, n)
-    px = np.tile([9.99, 9.98, 9.97], (n, 1)).astype(np.float64)
-    sz = rng.integers(0, 800, (n, 3)).astype(np.float64)
-    opp = np.full(n, 10.01)
-    for model, power in ((0, 0.0), (1, 2.0), (1, 0.5)):
-        outs = []
-        for fn in (_kernels.scan_limit, _python.scan_limit):
-            st = np.array([300.0, 1000.0, 300.0])
-            fi, fq = np.zeros(64, dtype=np.int64), np.zeros(64)
-            nxt, nf = fn(
-                ts,
-                action,
-                aggressor,
-                price,
-                size,
-                px,
-                sz,
-                opp,
-                0,
-                n * S,
-                9.99,
-                1,
-                A_,
-                st,
-                model,
-                power,
-                fi,
-                fq,
-            )
-            outs.append((nxt, nf, st.tolist(), fi[:nf].tolist(), fq[:nf].tolist()))
-        assert outs[0] == outs[1]
 
 
 def test_bad_arguments() -> None:
