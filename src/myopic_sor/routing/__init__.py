@@ -19,8 +19,17 @@ from myopic_sor.routing._cont_kukanov import (
     underfill_probability,
 )
 from myopic_sor.routing._facade import execute_optimization, market_data_from_frames
-from myopic_sor.routing._favourable import FavourableRule
-from myopic_sor.routing._inputs import adverse_selection, build_routing_problem, outflow_samples
+from myopic_sor.routing._favourable import FavourableRule, FavourableTracker
+from myopic_sor.routing._inputs import (
+    RouterInputs,
+    adverse_selection,
+    build_routing_problem,
+    outflow_rate,
+    outflow_samples,
+    outflow_samples_with_ofi,
+    router_inputs,
+)
+from myopic_sor.routing._lookup import LookupRouter, LookupTable, build_lookup_table
 from myopic_sor.routing._outflow import (
     EmpiricalOutflow,
     ExponentialOutflow,
@@ -35,14 +44,19 @@ __all__ = [
     "EmpiricalOutflow",
     "ExponentialOutflow",
     "FavourableRule",
+    "FavourableTracker",
     "KDEOutflow",
+    "LookupRouter",
+    "LookupTable",
     "MarketOnlyRouter",
     "OFIConditionedOutflow",
     "OutflowDistribution",
     "PassiveRouter",
     "Router",
+    "RouterInputs",
     "RoutingProblem",
     "adverse_selection",
+    "build_lookup_table",
     "build_routing_problem",
     "cost_gradient",
     "cost_samples",
@@ -52,8 +66,11 @@ __all__ = [
     "expected_cost",
     "fit_outflow",
     "market_data_from_frames",
+    "outflow_rate",
     "outflow_samples",
+    "outflow_samples_with_ofi",
     "round_to_target",
+    "router_inputs",
     "solve_closed_form",
     "solve_lp",
     "solve_sa",
