@@ -165,7 +165,8 @@ def test_compare_prints_every_strategy_and_writes_results(
             "fill_rate",
         ):
             assert row[key] is not None, (name, key)
-        assert row["total_size"] >= 2000
+        assert row["total_size"] == 2000
+        assert row["overfill_shares"] == 0
     assert rows["myopic-oracle"]["lookahead"] is True
     assert rows["traditional"]["lookahead"] is False
     folder = Path(out["out"])
