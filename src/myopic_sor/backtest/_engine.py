@@ -39,7 +39,7 @@ from myopic_sor.backtest._parent import BacktestResult, ParentOrder
 from myopic_sor.backtest._strategies import DecisionView, ExecutionStrategy, _cut_frame
 from myopic_sor.config import MyopicSorConfig
 from myopic_sor.data import MarketData
-from myopic_sor.exceptions import ConfigError, ExecutionError
+from myopic_sor.exceptions import ConfigError, DataValidationError, ExecutionError
 from myopic_sor.features import consolidated_book, spec_frame
 from myopic_sor.routing import (
     Allocation,
@@ -261,7 +261,8 @@ class Backtester:
         if times.size and (int(times[0]) < t0 or int(times[-1]) > t1):
             msg = f"{strategy.name}: decision times leave the window [{t0}, {t1}]"
             raise ConfigError(msg)
-        sent = 0  # unsigned shares routed so far
+        sent = 0  # unsigned shares the strategy has sent so far
+        carry = 0  # shares of earlier children that could not be routed yet
         decisions: list[dict[str, Any]] = []
         child_of: dict[int, int] = {}
         horizon_ids: list[int] = []
@@ -305,18 +306,41 @@ class Backtester:
                 msg = f"{strategy.name} at {pd.Timestamp(t, tz='UTC')}: a child against the side"
                 raise ConfigError(msg)
             shares = min(shares, x - sent)
+            routed = min(shares + carry, x - filled - open_leaves())
             record: dict[str, Any] = {
                 "timestamp": pd.Timestamp(t, unit="ns", tz="UTC"),
                 "ts_ns": t,
                 "quantity": side * shares,
                 **{kk: vv for kk, vv in info.items() if kk not in ("timestamp", "ts_ns")},
             }
-            if shares > 0:
-                cached = pending.pop((t, shares), None)
-                alloc, excluded = (
-                    cached if cached is not None else self._route(t, shares, side, rng)
-                )
-                book = self._book_at(md.between(None, t), side)
+            book = self._book_at(md.between(None, t), side)
+            alloc: Allocation | None = None
+            excluded: dict[str, str] = {}
+            if routed > 0:
+                cached = pending.pop((t, routed), None)
+                try:
+                    alloc, excluded = (
+                        cached if cached is not None else self._route(t, routed, side, rng)
+                    )
+                except DataValidationError as exc:
+                    # no venue routable at t (no history yet, empty books): send the child at
+                    # market if a book shows on our side, else carry it to the next decision
+                    if any(book.px[v].size for v in book.venues):
+                        alloc = Allocation(
+                            float(routed),
+                            tuple(0.0 for _ in book.venues),
+                            math.nan,
+                            math.nan,
+                            "market_fallback",
+                            book.venues,
+                            {"reason": str(exc)},
+                        )
+                    record["router_fallback"] = str(exc)
+                    logger.info("%s at %s: %s", strategy.name, pd.Timestamp(t, tz="UTC"), exc)
+            if alloc is None:
+                carry = routed if routed > 0 else carry
+            else:
+                carry = 0
                 market = int(alloc.market)
                 limits = [int(v) for v in alloc.limit]
                 # never place more than the parent can still take: over-posting that could
@@ -343,7 +367,7 @@ class Backtester:
                         ids += self._sweep(ex, t, lim, side, book, tag=strategy.name)
                 for oid in ids:
                     child_of[int(oid)] = k
-                open_children.append((min(t + horizon_ns, t1), k, shares, lim_ids, ids))
+                open_children.append((min(t + horizon_ns, t1), k, routed, lim_ids, ids))
                 record.update(
                     {
                         "market": market,
@@ -356,9 +380,10 @@ class Backtester:
                         "router_method": alloc.method,
                         "excluded_venues": excluded,
                         "order_ids": ids,
+                        "routed": routed,
                     }
                 )
-                sent += shares
+            sent += shares
             decisions.append(record)
             pending.clear()
         close_children(t1)

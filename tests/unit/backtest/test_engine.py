@@ -213,3 +213,22 @@ def test_frame_is_shared_and_causal_views_are_cut(md: MarketData) -> None:
     eng = Backtester(md, _cfg())
     assert eng.frame is eng.frame
     assert len(eng.frame) == len(spec_frame(md, volatility=0.01, adv=1e6))
+
+
+def test_a_parent_starting_at_the_open_routes_without_history(md: MarketData) -> None:
+    # no event at 09:30:00 and no look-back after: the engine carries the first child, then
+    # sends children at market until the router has history; the parent still completes
+    cfg = _cfg()
+    t0, t1 = md.session_bounds_ns(dt.time(9, 30), dt.time(9, 40))
+    parent = ParentOrder("AAPL", 1, 2000, t0, t1)
+    res = Backtester(md, cfg, seed=1).run(
+        parent, MyopicStrategy(MyopicScheduler(PARAMS, eval_every_s=60))
+    )
+    assert res.metrics["total_size"] == 2000
+    fallbacks = [d for d in res.decisions if "router_fallback" in d]
+    assert fallbacks
+    assert "no venue can be routed" in fallbacks[0]["router_fallback"]
+    assert (
+        res.decisions[0].get("routed", 0) == 0
+        or res.decisions[0]["router_method"] == "market_fallback"
+    )
