@@ -159,13 +159,17 @@ class Backtester:
         touch: dict[str, float] = {}
         names: list[str] = []
         for v in view:
-            if len(v) == 0:
+            n = len(v)
+            if n == 0:
                 continue
-            levels_px = np.asarray(v.level_matrix("px", take)[-1], dtype=np.float64)
-            levels_sz = np.asarray(v.level_matrix("sz", take)[-1], dtype=np.float64)
+            # the last row only: O(levels), not a stack of the whole view
+            levels_px = np.array([v[f"{take}_px_{j:02d}"][n - 1] for j in range(v.levels)])
+            levels_sz = np.array(
+                [v[f"{take}_sz_{j:02d}"][n - 1] for j in range(v.levels)], dtype=np.float64
+            )
             ok = np.isfinite(levels_px) & (levels_sz > 0)
             px[v.venue], sz[v.venue] = levels_px[ok], levels_sz[ok]
-            touch[v.venue] = float(v.level_matrix("px", rest)[-1][0])
+            touch[v.venue] = float(v[f"{rest}_px_00"][n - 1])
             names.append(v.venue)
         return _Book(tuple(names), px, sz, touch)
 

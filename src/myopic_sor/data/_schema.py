@@ -316,6 +316,21 @@ class VenueData:
     # -- slicing ------------------------------------------------------------------------------
     def take(self, index: slice | npt.NDArray[np.integer] | npt.NDArray[np.bool_]) -> VenueData:
         """Return a new ``VenueData`` with the rows selected by ``index`` (views for slices)."""
+        if isinstance(index, slice) and index.step in (None, 1):
+            # a contiguous slice of validated, read-only columns is valid as it stands: skip
+            # the construction checks (the causal view at every decision is one of these)
+            view = object.__new__(VenueData)
+            cols = {k: v[index] for k, v in self.columns.items()}
+            for name, value in (
+                ("venue", self.venue),
+                ("symbol", self.symbol),
+                ("columns", MappingProxyType(cols)),
+                ("source", self.source),
+                ("levels", self.levels),
+                ("has_counts", self.has_counts),
+            ):
+                object.__setattr__(view, name, value)
+            return view
         return VenueData(
             venue=self.venue,
             symbol=self.symbol,
