@@ -5,6 +5,7 @@ as the engine drives them, and the spec's API (``run_job_with_myopic``,
 
 from __future__ import annotations
 
+from myopic_sor.backtest._batch import BatchItem, batch_items, run_batch, summarise_batch
 from myopic_sor.backtest._compare import (
     SCHEDULES,
     StrategySpec,
@@ -34,6 +35,7 @@ __all__ = [
     "SCHEDULES",
     "BacktestResult",
     "Backtester",
+    "BatchItem",
     "DecisionView",
     "ExecutionStrategy",
     "MyopicStrategy",
@@ -42,6 +44,7 @@ __all__ = [
     "StrategySpec",
     "TraditionalStrategy",
     "backtest",
+    "batch_items",
     "causal_lambda",
     "compare_myopic_vs_traditional",
     "compare_strategies",
@@ -50,5 +53,7 @@ __all__ = [
     "make_strategy",
     "parse_side",
     "parse_strategy",
+    "run_batch",
     "run_job_with_myopic",
+    "summarise_batch",
 ]
