@@ -212,3 +212,46 @@ def test_run_and_its_errors(capsys: pytest.CaptureFixture[str], layout: Path) ->
         "09:55",
     )
     assert "quantity" in fails(capsys, "run", str(layout), "--quantity", "0")
+
+
+def test_batch_command_runs_and_resumes(
+    capsys: pytest.CaptureFixture[str], layout: Path, tmp_path: Path
+) -> None:
+    args = (
+        "batch",
+        str(layout.parent),
+        "--stocks",
+        "AAPL,ZZZZ",
+        "--days",
+        "2025-04-02",
+        "--grid",
+        "N=200",
+        "--quantity",
+        "800",
+        "--start",
+        "09:50",
+        "--end",
+        "09:55",
+        "--order-freq",
+        "60",
+        "--out",
+        str(tmp_path),
+    )
+    out = run(capsys, *args)
+    rows = {r["key"]: r for r in out["items"]}
+    assert rows["AAPL_2025-04-02_N=200"]["status"] == "done"
+    assert rows["ZZZZ_2025-04-02_N=200"]["status"] == "failed"
+    assert rows["ALL"]["status"] == "1 done"
+    again = run(capsys, *args)
+    assert again["items"] == out["items"]
+    assert "KEY=V1" in fails(
+        capsys,
+        "batch",
+        str(layout.parent),
+        "--stocks",
+        "AAPL",
+        "--days",
+        "2025-04-02",
+        "--grid",
+        "N",
+    )
