@@ -245,7 +245,10 @@ class Backtester:
 
         def view_at(t: int, sent: int, filled: int) -> DecisionView:
             def unfavourable(shares: int) -> tuple[bool, str]:
-                alloc, excl = self._route(t, abs(shares), side, rng)
+                try:
+                    alloc, excl = self._route(t, abs(shares), side, rng)
+                except DataValidationError as exc:  # nothing to judge by: send, the router
+                    return False, f"not judged ({exc})"  # falls back to a market order
                 pending[(t, abs(shares))] = (alloc, excl)
                 per_share = alloc.expected_cost / abs(shares)
                 half, fee = alloc.info.get("half_spread", math.nan), alloc.info.get("fee", 0.0)
