@@ -33,6 +33,7 @@ from myopic_sor.impact import (
     price_impact_series,
     schedule_bounds,
 )
+from myopic_sor.impact._kernels import ow_impact_path
 from myopic_sor.impact._optimal import constrained_schedule_linear, impact_constraint_matrix
 from myopic_sor.scheduling._base import (
     ChildOrder,
@@ -211,6 +212,21 @@ def _mid_at(frame: _Frame | None, t_ns: int) -> float:
         return float("nan")
     k = int(np.searchsorted(frame.ts_ns, t_ns, side="right")) - 1
     return float(frame.mid[k]) if k >= 0 else float("nan")
+
+
+def _impact_path(
+    rem: Float64Array1D, q: Float64Array1D, i_now: float, ip: ImpactParams
+) -> Float64Array1D:
+    """Impact just after each planned trade, from ``i_now`` (exact decay, MATH.md §1), O(n):
+    the compiled :func:`myopic_sor.impact._kernels.ow_impact_path` with ``u = q``, ``λ = λ_s``."""
+    _, after = ow_impact_path(
+        np.ascontiguousarray(rem, dtype=np.float64),
+        np.ascontiguousarray(q, dtype=np.float64),
+        ip.beta_per_s,
+        ip.lambda_per_share,
+        i_now,
+    )
+    return after
 
 
 def _grid(t0: int, t_end: int, step_s: float) -> Int64Array1D:
@@ -717,8 +733,20 @@ class MyopicScheduler:
         names: list[str] = []
         if risk is not None:
             mid = _mid_at(frame, t)
+            box_ok = False
             if math.isfinite(mid):
+                # O(n) check of the box solution's planned impact path first: the dense
+                # n x n constraint rows are built only when the cap (or the position limit)
+                # would bind, which keeps a full-day re-solve at a 5 s step linear in n
                 c_imp = risk.max_impact_threshold * mid
+                path = _impact_path(rem, q, i_now, ip)
+                worst = float(np.max(np.abs(path))) if path.size else 0.0
+                pos = executed + np.cumsum(q)
+                box_ok = worst <= c_imp * (1 + 1e-12) and (
+                    not self.allow_round_trips
+                    or float(np.max(np.abs(pos))) <= risk.position_limit + 1e-9
+                )
+            if math.isfinite(mid) and not box_ok:
                 lmat = impact_constraint_matrix(rem, ip)
                 i_past = i_now * np.exp(-ip.beta_per_s * rem)
                 side = 1.0 if remaining > 0 else -1.0
@@ -729,7 +757,7 @@ class MyopicScheduler:
                     rows.append(-side * lmat)
                     rhs.append(c_imp + side * i_past)
                     names += ["max_impact"] * n_rem
-            if self.allow_round_trips:
+            if self.allow_round_trips and not box_ok:
                 tri = np.tril(np.ones((n_rem, n_rem)))
                 lim = float(risk.position_limit)
                 rows += [tri, -tri]
