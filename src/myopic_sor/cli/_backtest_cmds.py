@@ -21,14 +21,13 @@ from myopic_sor.exceptions import ConfigError
 __all__ = ["batch_cmd", "compare_cmd", "run_cmd", "run_parent"]
 
 _DEFAULT_STRATEGIES = "myopic,traditional,twap,vwap,almgren_chriss,ow"
-_TABLE = (
-    ("avg_cost_per_share", "avg cost", 4),
+_TABLE = (  # narrow enough for an 80-column terminal; every figure is in --json
+    ("avg_cost_per_share", "cost/sh", 4),
     ("implementation_shortfall_bps", "IS bps", 2),
     ("total_size", "filled", 0),
     ("num_decisions", "children", 0),
     ("passive_share", "passive", 2),
     ("catchup_shares", "catch-up", 0),
-    ("overfill_shares", "overfill", 0),
 )
 
 
@@ -150,17 +149,25 @@ def _print(summary: dict[str, Any]) -> None:
         f"{p['start']}-{p['end']}, arrival mid {summary['arrival_mid']:.4f}, "
         f"λ = {summary['lambda']:.6g} ({summary['lambda_source']}), seed {summary['seed']}"
     )
-    table = Table(title=title)
-    table.add_column("strategy", no_wrap=True)
-    for _, head, _ in _TABLE:
-        table.add_column(head, justify="right")
+    rows: list[list[str]] = []
     for name, row in summary["strategies"].items():
         label = f"{name} (LOOK-AHEAD)" if row.get("lookahead") else name
-        cells = []
+        cells = [label]
         for key, _, nd in _TABLE:
             v = row.get(key)
             cells.append("-" if v is None else (f"{v:,.{nd}f}" if nd else f"{int(v):,}"))
-        table.add_row(label, *cells)
+        rows.append(cells)
+    heads = ["strategy", *(head for _, head, _ in _TABLE)]
+    table = Table(title=title)
+    for j, head in enumerate(heads):
+        # the figures never shrink into "221.5…": the strategy names fold instead
+        width = max([len(head), *(len(r[j]) for r in rows)])
+        if j == 0:
+            table.add_column(head, overflow="fold")
+        else:
+            table.add_column(head, justify="right", no_wrap=True, min_width=width)
+    for r in rows:
+        table.add_row(*r)
     Console().print(table)
     if any(r.get("lookahead") for r in summary["strategies"].values()):
         typer.echo("LOOK-AHEAD rows use the realised future: a diagnostic bound, not achievable.")
