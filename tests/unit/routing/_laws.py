@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from myopic_sor.routing import ExponentialOutflow
 
-class ExpLaw:
-    """ξ ~ Exponential(mean), exact CDF and quantile."""
-
-    has_cdf = True
-
-    def __init__(self, mean: float) -> None:
-        self._mean = float(mean)
-
-    @property
-    def mean(self) -> float:
-        return self._mean
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.exponential(self._mean, n)
-
-    def cdf(self, x: float) -> float:
-        return 1.0 - math.exp(-max(x, 0.0) / self._mean)
-
-    def ppf(self, p: float) -> float:
-        return -self._mean * math.log1p(-p)
+# the exponential law of the library, under the short name the tests use
+ExpLaw = ExponentialOutflow
 
 
 class ConstLaw:
