@@ -9,21 +9,15 @@ from typing import Any
 import pandas as pd
 
 from myopic_sor.exceptions import ConfigError
+from myopic_sor.simulation import as_side
 
 __all__ = ["BacktestResult", "ParentOrder", "parse_side"]
 
 
 def parse_side(side: int | str) -> int:
-    """Return +1 for a buy, −1 for a sell (accepts ``"buy"``/``"sell"``, ``"B"``/``"S"``, ±1)."""
-    if isinstance(side, str):
-        s = side.strip().lower()
-        if s in ("buy", "b", "bid"):
-            return 1
-        if s in ("sell", "s", "ask", "a"):
-            return -1
-    elif not isinstance(side, bool) and side in (1, -1):
-        return int(side)
-    raise ConfigError(f"side={side!r}: use 'buy' or 'sell' (or +1 / -1)")
+    """Return +1 for a buy, −1 for a sell (``"buy"``/``"sell"``, ``"b"``/``"s"``, ±1): the
+    simulator's :func:`~myopic_sor.simulation.as_side` as a plain int."""
+    return int(as_side(side))
 
 
 @dataclass(frozen=True, slots=True)
