@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import logging
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -382,7 +383,62 @@ class _VenueBook:
         return (self.bid_px, self.bid_sz) if side == 1 else (self.ask_px, self.ask_sz)
 
 
-class ReplayExchange:
+class _ExchangeBase(ABC):
+    """Order and fill book-keeping shared by :class:`ReplayExchange` and
+    :class:`~myopic_sor.simulation.SyntheticExchange` (subclasses set ``_names``, ``_orders``,
+    ``_log`` and define ``now_ns``, ``cancel`` and ``order_status``)."""
+
+    _names: tuple[str, ...]
+    _orders: list[_Order]
+    _log: _FillLog
+
+    @property
+    @abstractmethod
+    def now_ns(self) -> int:
+        """The exchange clock, int64 UTC ns."""
+
+    @abstractmethod
+    def cancel(self, t_ns: int, order_id: int) -> int:
+        """Cancel one resting order; return the shares cancelled."""
+
+    @property
+    def venue_names(self) -> tuple[str, ...]:
+        """Venue names; a fill's ``venue`` indexes them."""
+        return self._names
+
+    @property
+    def fills(self) -> npt.NDArray[Any]:
+        """Every fill so far (records of :data:`FILL_DTYPE`, a copy) in time order (stable)."""
+        return self._log.sorted()
+
+    def fills_frame(self) -> pd.DataFrame:
+        """:attr:`fills` as a DataFrame (:func:`~myopic_sor.simulation.fills_frame`)."""
+        return fills_frame(self.fills, self._names)
+
+    def filled_quantity(self, t_ns: int | None = None) -> int:
+        """Shares filled whose reports reached us by ``t_ns`` (default the clock):
+        ``ts_event + ack latency <= t_ns``."""
+        return self._log.known_by(self.now_ns if t_ns is None else int(t_ns))
+
+    def open_orders(self) -> list[int]:
+        """Ids of our resting limit orders."""
+        return [o.oid for o in self._orders if o.resting]
+
+    def cancel_all(self, t_ns: int) -> int:
+        """Cancel every resting order at ``t_ns``; return the shares cancelled."""
+        return sum(self.cancel(t_ns, oid) for oid in self.open_orders())
+
+    def _order(self, order_id: int) -> _Order:
+        i = int(order_id)
+        if not 0 <= i < len(self._orders):
+            raise ExecutionError(
+                f"unknown order_id {order_id!r}: this exchange has orders "
+                f"0..{len(self._orders) - 1}"
+            )
+        return self._orders[i]
+
+
+class ReplayExchange(_ExchangeBase):
     """Replay all venues of a day with our orders in them (see the module docstring).
 
     Parameters
@@ -458,33 +514,10 @@ class ReplayExchange:
 
     # -- properties ---------------------------------------------------------------------------
     @property
-    def venue_names(self) -> tuple[str, ...]:
-        """Venue names (sorted, as in the MarketData); a fill's ``venue`` indexes them."""
-        return self._names
-
-    @property
     def now_ns(self) -> int:
         """The exchange clock: the latest time advanced to or sent at (int64 UTC ns); before
         any action, one ns before the first recorded event (actions may still be sent earlier)."""
         return self._start - 1 if self._now is None else self._now
-
-    @property
-    def fills(self) -> npt.NDArray[Any]:
-        """Every fill so far (records of :data:`FILL_DTYPE`, a copy) in time order (stable)."""
-        return self._log.sorted()
-
-    def fills_frame(self) -> pd.DataFrame:
-        """:attr:`fills` as a DataFrame (:func:`~myopic_sor.simulation.fills_frame`)."""
-        return fills_frame(self.fills, self._names)
-
-    def filled_quantity(self, t_ns: int | None = None) -> int:
-        """Shares filled whose reports reached us by ``t_ns`` (default the clock):
-        ``ts_event + ack latency <= t_ns``."""
-        return self._log.known_by(self.now_ns if t_ns is None else int(t_ns))
-
-    def open_orders(self) -> list[int]:
-        """Ids of our resting limit orders."""
-        return [o.oid for o in self._orders if o.resting]
 
     def order_status(self, order_id: int) -> OrderStatus:
         """The current state of one of our orders (see :class:`OrderStatus`)."""
@@ -639,20 +672,7 @@ class ReplayExchange:
             return 0
         return self._cancel(b, o, "cancelled")
 
-    def cancel_all(self, t_ns: int) -> int:
-        """Cancel every resting order at ``t_ns``; return the shares cancelled."""
-        return sum(self.cancel(t_ns, oid) for oid in self.open_orders())
-
     # -- internals ----------------------------------------------------------------------------
-    def _order(self, order_id: int) -> _Order:
-        i = int(order_id)
-        if not 0 <= i < len(self._orders):
-            raise ExecutionError(
-                f"unknown order_id {order_id!r}: this exchange has orders "
-                f"0..{len(self._orders) - 1}"
-            )
-        return self._orders[i]
-
     def _book(self, venue: str | int) -> _VenueBook:
         if isinstance(venue, str):
             if venue in self._names:

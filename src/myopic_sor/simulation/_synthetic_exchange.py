@@ -26,16 +26,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
-
-import numpy.typing as npt
-import pandas as pd
+from typing import Literal
 
 from myopic_sor.data import SyntheticMarket
 from myopic_sor.exceptions import ConfigError, ExecutionError
 from myopic_sor.simulation._latency import LatencyModel, as_latency_model
 from myopic_sor.simulation._replay import (
     DepthPolicy,
+    _ExchangeBase,
     _FillLog,
     _iso,
     _Order,
@@ -53,7 +51,6 @@ from myopic_sor.simulation._types import (
     OrderStatus,
     Side,
     as_side,
-    fills_frame,
 )
 
 __all__ = ["SyntheticExchange"]
@@ -65,7 +62,7 @@ _KIND_PICKED_OFF = 2
 _KIND_VENUE_CANCEL = 3
 
 
-class SyntheticExchange:
+class SyntheticExchange(_ExchangeBase):
     """The :class:`~myopic_sor.simulation.Exchange` interface on a reactive
     :class:`~myopic_sor.data.SyntheticMarket` (see the module docstring).
 
@@ -131,31 +128,9 @@ class SyntheticExchange:
 
     # -- properties ---------------------------------------------------------------------------
     @property
-    def venue_names(self) -> tuple[str, ...]:
-        """The market's venue names; a fill's ``venue`` indexes them."""
-        return self._names
-
-    @property
     def now_ns(self) -> int:
         """The exchange clock: the latest time advanced to or sent at (int64 UTC ns)."""
         return self._now
-
-    @property
-    def fills(self) -> npt.NDArray[Any]:
-        """Every fill so far (records of :data:`FILL_DTYPE`, a copy) in time order (stable)."""
-        return self._log.sorted()
-
-    def fills_frame(self) -> pd.DataFrame:
-        """:attr:`fills` as a DataFrame (:func:`~myopic_sor.simulation.fills_frame`)."""
-        return fills_frame(self.fills, self._names)
-
-    def filled_quantity(self, t_ns: int | None = None) -> int:
-        """Shares filled whose reports reached us by ``t_ns`` (default the clock)."""
-        return self._log.known_by(self._now if t_ns is None else int(t_ns))
-
-    def open_orders(self) -> list[int]:
-        """Ids of our resting limit orders."""
-        return [o.oid for o in self._orders if o.resting]
 
     def order_status(self, order_id: int) -> OrderStatus:
         """The current state of one of our orders (queue ahead from the market's own FIFO)."""
@@ -253,20 +228,7 @@ class SyntheticExchange:
             return 0
         return self._cancel(o, t_eff, "cancelled")
 
-    def cancel_all(self, t_ns: int) -> int:
-        """Cancel every resting order at ``t_ns``; return the shares cancelled."""
-        return sum(self.cancel(t_ns, oid) for oid in self.open_orders())
-
     # -- internals ----------------------------------------------------------------------------
-    def _order(self, order_id: int) -> _Order:
-        i = int(order_id)
-        if not 0 <= i < len(self._orders):
-            raise ExecutionError(
-                f"unknown order_id {order_id!r}: this exchange has orders "
-                f"0..{len(self._orders) - 1}"
-            )
-        return self._orders[i]
-
     def _venue(self, venue: str | int) -> int:
         if isinstance(venue, str) and venue in self._names:
             return self._names.index(venue)
