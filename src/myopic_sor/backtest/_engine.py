@@ -305,8 +305,9 @@ class Backtester:
         for k, t in enumerate(int(v) for v in times):
             close_children(t)
             ex.advance_to(t)
-            filled = total_filled()
-            view = view_at(t, sent, filled)
+            filled = total_filled()  # every fill, for the parent's room (conservative)
+            # the strategy sees only the fills whose reports reached us by t (ack latency)
+            view = view_at(t, sent, int(ex.filled_quantity(t)))
             qty, info = strategy.decide(view)
             shares = side * int(qty)
             if shares < 0:
