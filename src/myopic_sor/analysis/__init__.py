@@ -7,7 +7,12 @@ from myopic_sor.analysis._analyzer import (
     MyopicAnalyzer,
     create_lambda_comparison_plot,
 )
-from myopic_sor.analysis._metrics import arrival_mid, execution_metrics, market_benchmarks
+from myopic_sor.analysis._metrics import (
+    arrival_mid,
+    execution_metrics,
+    market_benchmarks,
+    path_metrics,
+)
 
 __all__ = [
     "MultiObjectiveOptimizer",
@@ -16,4 +21,5 @@ __all__ = [
     "create_lambda_comparison_plot",
     "execution_metrics",
     "market_benchmarks",
+    "path_metrics",
 ]

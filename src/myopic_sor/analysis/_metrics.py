@@ -22,6 +22,7 @@ __all__ = [
     "arrival_mid",
     "execution_metrics",
     "market_benchmarks",
+    "path_metrics",
 ]
 
 _BPS = 1e4
@@ -164,3 +165,105 @@ def execution_metrics(
         "n_fills": len(fills),
         "arrival_price": arrival,
     }
+
+
+def path_metrics(
+    fills: pd.DataFrame,
+    *,
+    side: int,
+    quantity: int,
+    t0_ns: int,
+    t_end_ns: int,
+    mid_ts_ns: np.ndarray,
+    mid: np.ndarray,
+    markout_s: tuple[float, ...] = (1.0, 10.0, 60.0),
+    grid_s: float = 60.0,
+) -> dict[str, float]:
+    """Metrics that need the mid-price path (MATH.md §8), from the fills and the NBBO mid.
+
+    Parameters
+    ----------
+    fills : pandas.DataFrame
+        ``ts_event`` (int ns), ``price``, ``size``, ``fee``.
+    side, quantity : int
+        ±1 and the parent size.
+    t0_ns, t_end_ns : int
+        The window.
+    mid_ts_ns, mid : numpy.ndarray
+        The consolidated mid (NaN where one-sided) and its times (sorted).
+    markout_s : tuple of float
+        Mark-out horizons, seconds.
+    grid_s : float
+        Step of the mark-to-market and tracking grids, seconds.
+
+    Returns
+    -------
+    dict
+        ``markout_<h>s``: size-weighted ``s (mid(t + h) − p)`` after each fill, currency per
+        share (positive: the price moved our way after we traded); ``timing_quality``: the
+        correlation of fill sizes with ``s (mid(t + 60 s) − mid(t))`` (NaN under 3 fills);
+        ``tracking_error_vs_twap``: RMS gap between our executed fraction and the straight
+        line over the window, on the grid; ``max_drawdown`` and ``sharpe``: of the
+        mark-to-market P&L ``s Σ q_i (mid(t) − p_i) − fees`` on the grid (Sharpe of the grid
+        increments, not annualised).
+    """
+    out: dict[str, float] = {}
+    ok = np.isfinite(mid)
+    mts, mpx = mid_ts_ns[ok], mid[ok]
+
+    def mid_at(t: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(mts, t, side="right") - 1
+        res = np.full(t.shape, np.nan)
+        res[k >= 0] = mpx[k[k >= 0]]
+        return res
+
+    ts = fills["ts_event"].to_numpy(dtype=np.int64) if len(fills) else np.zeros(0, np.int64)
+    px = fills["price"].to_numpy(dtype=np.float64) if len(fills) else np.zeros(0)
+    sz = fills["size"].to_numpy(dtype=np.float64) if len(fills) else np.zeros(0)
+    fee = fills["fee"].to_numpy(dtype=np.float64) if len(fills) else np.zeros(0)
+    for h in markout_s:
+        later = mid_at(ts + round(h * 1e9))
+        good = np.isfinite(later)
+        w = sz[good]
+        out[f"markout_{h:g}s"] = (
+            float(np.sum(side * (later[good] - px[good]) * w) / w.sum())
+            if w.sum() > 0
+            else math.nan
+        )
+    move = side * (mid_at(ts + 60 * 10**9) - mid_at(ts))
+    good = np.isfinite(move)
+    out["timing_quality"] = (
+        float(np.corrcoef(sz[good], move[good])[0, 1])
+        if good.sum() >= 3 and np.std(sz[good]) > 0 and np.std(move[good]) > 0
+        else math.nan
+    )
+    step = round(grid_s * 1e9)
+    grid = np.minimum(np.arange(t0_ns, t_end_ns + step, step, dtype=np.int64), t_end_ns)
+    order = np.argsort(ts, kind="stable")
+    cum = np.cumsum(sz[order])
+    k = np.searchsorted(ts[order], grid, side="right")
+    done = np.where(k > 0, cum[np.maximum(k - 1, 0)], 0.0) / quantity
+    line = np.clip((grid - t0_ns) / max(t_end_ns - t0_ns, 1), 0.0, 1.0)
+    out["tracking_error_vs_twap"] = float(np.sqrt(np.mean((done - line) ** 2)))
+    m = mid_at(grid)
+    pnl = _mtm(side, px[order], sz[order], fee[order], k=k, mid=m)
+    finite = pnl[np.isfinite(pnl)]
+    if finite.size:
+        out["max_drawdown"] = float(np.max(np.maximum.accumulate(finite) - finite))
+        inc = np.diff(finite)
+        out["sharpe"] = (
+            float(inc.mean() / inc.std()) if inc.size > 1 and inc.std() > 0 else math.nan
+        )
+    else:
+        out["max_drawdown"] = out["sharpe"] = math.nan
+    return out
+
+
+def _mtm(
+    side: int, px: np.ndarray, sz: np.ndarray, fee: np.ndarray, *, k: np.ndarray, mid: np.ndarray
+) -> np.ndarray:
+    """Mark-to-market P&L at each grid point: the first ``k`` fills (time order) at ``mid``."""
+    qty = np.concatenate([[0.0], np.cumsum(sz)])
+    cash = np.concatenate([[0.0], np.cumsum(sz * px)])
+    fees = np.concatenate([[0.0], np.cumsum(fee)])
+    return np.asarray(side * (qty[k] * mid - cash[k]) - fees[k], dtype=np.float64)

@@ -34,7 +34,7 @@ import pandas as pd
 
 from myopic_sor._rng import as_generator
 from myopic_sor._typing import SeedLike
-from myopic_sor.analysis import arrival_mid, execution_metrics, market_benchmarks
+from myopic_sor.analysis import arrival_mid, execution_metrics, market_benchmarks, path_metrics
 from myopic_sor.backtest._parent import BacktestResult, ParentOrder
 from myopic_sor.backtest._strategies import DecisionView, ExecutionStrategy, _cut_frame
 from myopic_sor.config import MyopicSorConfig
@@ -420,6 +420,18 @@ class Backtester:
         p0 = arrival_mid(md, t0, book=book_all)
         bench = market_benchmarks(md, t0, t1, book=book_all)
         metrics = execution_metrics(fills, side=side, quantity=x, arrival=p0, benchmarks=bench)
+        mid_all = 0.5 * (book_all.best_bid + book_all.best_ask)
+        metrics.update(
+            path_metrics(
+                fills,
+                side=side,
+                quantity=x,
+                t0_ns=t0,
+                t_end_ns=t1,
+                mid_ts_ns=book_all.events.ts_event,
+                mid=mid_all,
+            )
+        )
         metrics["num_decisions"] = sum(1 for d in decisions if d["quantity"] != 0)
         metrics["num_evaluations"] = len(decisions)
         metrics.update(bench)

@@ -112,3 +112,37 @@ def test_arrival_and_market_benchmarks_on_a_hand_made_book() -> None:
     # mid 10.00 on [0, 10 s), 10.01 on [10 s, 20 s): the time-weighted mean
     assert bench["market_twap"] == pytest.approx(10.005)
     assert np.isfinite(bench["market_twap"])
+
+
+def test_path_metrics_by_hand() -> None:
+    from myopic_sor.analysis import path_metrics
+
+    s = 1_000_000_000
+    # mid 10.00 until 30 s, then 10.10: a buy of 100 @ 10.00 at 0 s and 100 @ 10.05 at 60 s
+    mid_ts = np.array([0, 30 * s], dtype=np.int64)
+    mid = np.array([10.00, 10.10])
+    fills = pd.DataFrame(
+        {"ts_event": [0, 60 * s], "price": [10.00, 10.05], "size": [100, 100], "fee": [0.3, 0.3]}
+    )
+    m = path_metrics(
+        fills,
+        side=1,
+        quantity=200,
+        t0_ns=0,
+        t_end_ns=120 * s,
+        mid_ts_ns=mid_ts,
+        mid=mid,
+        markout_s=(1.0, 60.0),
+        grid_s=60.0,
+    )
+    # 1 s after: mids 10.00 and 10.10 -> (0*100 + 0.05*100)/200
+    assert m["markout_1s"] == pytest.approx(0.025)
+    # 60 s after: 10.10 for both -> (0.10 + 0.05)/2
+    assert m["markout_60s"] == pytest.approx(0.075)
+    # grid 0, 60, 120 s: executed fractions 0.5, 1, 1 vs the line 0, 0.5, 1
+    assert m["tracking_error_vs_twap"] == pytest.approx(np.sqrt((0.25 + 0.25 + 0) / 3))
+    # P&L: 0 s: 100*(10.00-10.00)-0.3 = -0.3; 60 s: 100*0.10 + 100*0.05 - 0.6 = 14.4; same at 120
+    assert m["max_drawdown"] == pytest.approx(0.0)
+    inc = np.diff([-0.3, 14.4, 14.4])
+    assert m["sharpe"] == pytest.approx(inc.mean() / inc.std())
+    assert np.isnan(m["timing_quality"])  # two fills: too few for a correlation
