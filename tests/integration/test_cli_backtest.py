@@ -255,3 +255,39 @@ def test_batch_command_runs_and_resumes(
         "--grid",
         "N",
     )
+
+
+def test_report_from_compare_results(
+    capsys: pytest.CaptureFixture[str], layout: Path, tmp_path: Path
+) -> None:
+    out = run(
+        capsys,
+        "compare",
+        str(layout),
+        "--quantity",
+        "600",
+        "--start",
+        "09:50",
+        "--end",
+        "09:54",
+        "--strategies",
+        "twap,myopic-oracle",
+        "--set",
+        "execution.order_freq=60",
+        "--set",
+        "strategy.N=200",
+        "--out",
+        str(tmp_path),
+    )
+    paths = run(capsys, "report", out["out"])
+    page = Path(paths["html"]).read_text()
+    assert page.count("data:image/png;base64,") == 2  # both plots embedded
+    assert "http" not in page  # self-contained: nothing fetched
+    assert "LOOK-AHEAD" in page
+    text = Path(paths["txt"]).read_text()
+    assert "seed 42" in text
+    assert f"Config hash {out['config_hash']}" in text
+    md = Path(paths["md"]).read_text()
+    assert md.startswith("# Execution comparison: AAPL 2025-04-02")
+    assert "| twap |" in md
+    assert "not found" in fails(capsys, "report", str(tmp_path / "nothing"))

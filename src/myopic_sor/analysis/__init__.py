@@ -13,6 +13,7 @@ from myopic_sor.analysis._metrics import (
     market_benchmarks,
     path_metrics,
 )
+from myopic_sor.analysis._report import load_results, write_report
 
 __all__ = [
     "MultiObjectiveOptimizer",
@@ -20,6 +21,8 @@ __all__ = [
     "arrival_mid",
     "create_lambda_comparison_plot",
     "execution_metrics",
+    "load_results",
     "market_benchmarks",
     "path_metrics",
+    "write_report",
 ]

@@ -18,7 +18,7 @@ import typer
 from myopic_sor.cli._app import JsonOpt, _emit_json, _json_safe, app
 from myopic_sor.exceptions import ConfigError
 
-__all__ = ["batch_cmd", "compare_cmd", "run_cmd", "run_parent"]
+__all__ = ["batch_cmd", "compare_cmd", "report_cmd", "run_cmd", "run_parent"]
 
 _DEFAULT_STRATEGIES = "myopic,traditional,twap,vwap,almgren_chriss,ow"
 _TABLE = (  # narrow enough for an 80-column terminal; every figure is in --json
@@ -390,3 +390,27 @@ def batch_cmd(
 
 def _cell(v: Any) -> str:
     return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:,.4f}"
+
+
+@app.command("report")
+def report_cmd(
+    results: Annotated[Path, typer.Argument(help="A `compare --out` folder: OUT/<config hash>.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default: RESULTS).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write report.html (plots embedded, no network), report.md and report.txt for the results
+    of `compare --out`: data, parent, parameters, seed, the cost table, cumulative fills and the
+    cost breakdown; look-ahead diagnostics are labelled.
+
+    Example: myopic-sor report out/d8eb6aa31710
+    """
+    from myopic_sor.analysis import write_report
+
+    paths = write_report(results, out)
+    if as_json:
+        _emit_json({k: str(v) for k, v in paths.items()})
+        return
+    for kind, path in paths.items():
+        typer.echo(f"{kind:5s} {path}")

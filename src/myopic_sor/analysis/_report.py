@@ -1,0 +1,210 @@
+"""Reports of a comparison: self-contained HTML (plots embedded, no network), Markdown, text.
+
+Input is a results folder written by ``myopic-sor compare --out`` (``summary.json``,
+``config.json``, ``fills-<strategy>.csv``): the report states the data, the parent order, the
+parameters (λ and its source, β, the config hash), the seed, and labels any look-ahead
+diagnostic. Plots: cumulative shares filled by strategy over the window, and the cost
+breakdown per share (price paid vs arrival, fees, rebates) by strategy.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from myopic_sor._io import atomic_write_with
+from myopic_sor._typing import PathLike
+from myopic_sor.exceptions import DataNotFoundError
+
+__all__ = ["load_results", "write_report"]
+
+_COLUMNS = (
+    ("avg_cost_per_share", "avg cost/sh", 4),
+    ("implementation_shortfall_bps", "IS bps", 2),
+    ("total_size", "filled", 0),
+    ("num_decisions", "children", 0),
+    ("passive_share", "passive", 3),
+    ("catchup_shares", "catch-up", 0),
+    ("fees", "fees", 2),
+    ("rebates", "rebates", 2),
+)
+
+
+def load_results(folder: PathLike) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Read ``summary.json`` and the ``fills-*.csv`` of a ``compare --out`` folder."""
+    path = Path(folder)
+    summary_path = path / "summary.json"
+    if not summary_path.exists():
+        msg = (
+            f"{summary_path} not found: give the folder `myopic-sor compare --out DIR` wrote "
+            "(DIR/<config hash>/)"
+        )
+        raise DataNotFoundError(msg)
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    fills: dict[str, pd.DataFrame] = {}
+    for name in summary.get("strategies", {}):
+        f = path / f"fills-{name.replace(':', '-')}.csv"
+        if f.exists():
+            fills[name] = pd.read_csv(f)
+    return summary, fills
+
+
+def _cell(v: Any, nd: int) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    return f"{v:,.{nd}f}" if nd else f"{int(v):,}"
+
+
+def _rows(summary: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, row in summary.get("strategies", {}).items():
+        label = f"{name} (LOOK-AHEAD)" if row.get("lookahead") else name
+        rows.append([label, *(_cell(row.get(k), nd) for k, _, nd in _COLUMNS)])
+    return rows
+
+
+def _facts(summary: dict[str, Any]) -> list[str]:
+    p = summary.get("parent", {})
+    return [
+        f"Data: {summary.get('symbol')} {summary.get('date')} from "
+        f"{', '.join(summary.get('data', []))}",
+        f"Parent: {p.get('side')} {p.get('quantity'):,} shares {p.get('start')}-{p.get('end')}; "
+        f"arrival mid {_cell(summary.get('arrival_mid'), 4)}",
+        f"Impact: λ = {_cell(summary.get('lambda'), 2)} ({summary.get('lambda_source')}), "
+        f"β = {_cell(summary.get('beta_per_hour'), 4)} per hour",
+        f"Config hash {summary.get('config_hash')}, seed {summary.get('seed')}, queue model "
+        f"{summary.get('queue_model')}, latency {summary.get('latency_us')} µs",
+    ]
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plots(summary: dict[str, Any], fills: dict[str, pd.DataFrame]) -> dict[str, Figure]:
+    figs: dict[str, Figure] = {}
+    fig = Figure(figsize=(8, 4))
+    ax = fig.subplots()
+    for name, f in fills.items():
+        if len(f):
+            t = pd.to_datetime(f["ts_event"].to_numpy(dtype=np.int64), unit="ns", utc=True)
+            order = np.argsort(t.to_numpy(), kind="stable")
+            ax.step(t[order], f["size"].to_numpy()[order].cumsum(), where="post", label=name)
+    ax.set_ylabel("shares filled")
+    ax.set_title("cumulative fills")
+    if fills:
+        ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    figs["cumulative_fills"] = fig
+    fig = Figure(figsize=(8, 4))
+    ax = fig.subplots()
+    names = list(summary.get("strategies", {}))
+    qty = float(summary.get("parent", {}).get("quantity") or 1)
+    price_part, fee_part, rebate_part = [], [], []
+    for name in names:
+        row = summary["strategies"][name]
+        is_bps = row.get("implementation_shortfall_bps")
+        p0 = float(summary.get("arrival_mid") or math.nan)
+        fees = float(row.get("fees") or 0.0) / qty
+        rebates = float(row.get("rebates") or 0.0) / qty
+        total = (is_bps or 0.0) * p0 / 1e4 if math.isfinite(p0) else math.nan
+        price_part.append(total - fees + rebates)
+        fee_part.append(fees)
+        rebate_part.append(-rebates)
+    x = np.arange(len(names))
+    ax.bar(x, price_part, label="price vs arrival")
+    ax.bar(x, fee_part, bottom=price_part, label="fees")
+    ax.bar(x, rebate_part, label="rebates (negative)")
+    ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("currency per share")
+    ax.set_title("cost breakdown per share (vs arrival mid)")
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    figs["cost_breakdown"] = fig
+    return figs
+
+
+def write_report(folder: PathLike, out: PathLike | None = None) -> dict[str, Path]:
+    """Write ``report.html`` (plots embedded), ``report.md`` and ``report.txt``.
+
+    Parameters
+    ----------
+    folder : path
+        A ``compare --out`` results folder (``DIR/<config hash>/``).
+    out : path, optional
+        Where to write (default: ``folder``).
+
+    Returns
+    -------
+    dict
+        ``{"html": path, "md": path, "txt": path}``.
+    """
+    summary, fills = load_results(folder)
+    dest = Path(out) if out is not None else Path(folder)
+    dest.mkdir(parents=True, exist_ok=True)
+    heads = ["strategy", *(h for _, h, _ in _COLUMNS)]
+    rows = _rows(summary)
+    facts = _facts(summary)
+    lookahead = any(r.get("lookahead") for r in summary.get("strategies", {}).values())
+    warn = (
+        "LOOK-AHEAD rows use the realised future: a diagnostic bound, not an achievable result."
+        if lookahead
+        else ""
+    )
+    title = f"Execution comparison: {summary.get('symbol')} {summary.get('date')}"
+    widths = [max([len(h), *(len(r[j]) for r in rows)]) for j, h in enumerate(heads)]
+    txt_lines = [title, "=" * len(title), *facts, ""]
+    txt_lines.append("  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)))
+    txt_lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    if warn:
+        txt_lines += ["", warn]
+    text = "\n".join(txt_lines) + "\n"
+    md_lines = [f"# {title}", "", *(f"- {f}" for f in facts), ""]
+    md_lines.append("| " + " | ".join(heads) + " |")
+    md_lines.append("|" + "|".join(" --- " for _ in heads) + "|")
+    md_lines += ["| " + " | ".join(r) + " |" for r in rows]
+    if warn:
+        md_lines += ["", f"**{warn}**"]
+    markdown = "\n".join(md_lines) + "\n"
+    figs = _plots(summary, fills)
+    imgs = "".join(
+        f'<h2>{html.escape(k.replace("_", " "))}</h2><img alt="{html.escape(k)}" '
+        f'src="data:image/png;base64,{_png(f)}"/>'
+        for k, f in figs.items()
+    )
+    table = "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr>"
+    table += "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
+    table += "</table>"
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:2em}}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;"
+        "text-align:right}td:first-child{text-align:left}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><ul>"
+        + "".join(f"<li>{html.escape(f)}</li>" for f in facts)
+        + f"</ul>{table}"
+        + (f"<p><strong>{html.escape(warn)}</strong></p>" if warn else "")
+        + imgs
+        + "</body></html>\n"
+    )
+    paths = {"html": dest / "report.html", "md": dest / "report.md", "txt": dest / "report.txt"}
+    for kind, content in (("html", page), ("md", markdown), ("txt", text)):
+
+        def write(p: Path, c: str = content) -> None:
+            p.write_text(c, encoding="utf-8")
+
+        atomic_write_with(paths[kind], write)
+    return paths
