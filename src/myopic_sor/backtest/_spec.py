@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +35,7 @@ import pandas as pd
 
 from myopic_sor._typing import PathLike, SideLiteral
 from myopic_sor.alpha import OFIRegressionAlpha, ZeroAlpha
+from myopic_sor.analysis import MyopicAnalyzer
 from myopic_sor.backtest._engine import Backtester
 from myopic_sor.backtest._parent import BacktestResult, ParentOrder, parse_side
 from myopic_sor.backtest._strategies import MyopicStrategy, TraditionalStrategy
@@ -356,16 +356,14 @@ def run_job_with_myopic(
 
 
 def _improvement(myo: Mapping[str, Any], trad: Mapping[str, Any], side: int) -> dict[str, float]:
-    a, b = float(myo["avg_cost_per_share"]), float(trad["avg_cost_per_share"])
-    ma, mb = myo["metrics"], trad["metrics"]
-    ok = math.isfinite(a) and math.isfinite(b) and b != 0
+    # the per-share figures are the analyzer's (one formula for reports and comparisons);
+    # positive = myopic cheaper, for buys and sells alike
+    perf = MyopicAnalyzer().analyze_schedule_performance(myo, trad)
     return {
-        # positive = myopic cheaper, for buys and sells alike
-        "cost_improvement_pct": side * (b - a) / abs(b) * 100.0 if ok else float("nan"),
-        "avg_cost_difference": side * (b - a) if ok else float("nan"),
+        "cost_improvement_pct": perf["cost_improvement_pct"],
+        "avg_cost_difference": perf["cost_difference"],
         "total_cost_difference": side * (float(trad["total_cost"]) - float(myo["total_cost"])),
-        "shortfall_improvement_bps": float(mb["implementation_shortfall_bps"])
-        - float(ma["implementation_shortfall_bps"]),
+        "shortfall_improvement_bps": perf["shortfall_improvement_bps"],
         "decisions_difference": float(myo["num_decisions"]) - float(trad["num_decisions"]),
     }
 

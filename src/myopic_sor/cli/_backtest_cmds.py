@@ -272,14 +272,16 @@ def run_cmd(
     Example: myopic-sor run ./data/AAPL --strategy myopic --side sell --quantity 5000 --start
     14:00 --end 15:30 --out out
     """
-    summary = run_parent(
+    if "," in strategy:
+        raise ConfigError(f"--strategy {strategy!r}: one name; use `compare` for several")
+    compare_cmd(
         paths,
         side=side,
         quantity=quantity,
         start=start,
         end=end,
         date=date,
-        strategies=[strategy],
+        strategies=strategy,
         config=config,
         preset=preset,
         overrides=overrides,
@@ -287,11 +289,8 @@ def run_cmd(
         queue_model=queue_model,
         latency_us=latency_us,
         out=out,
+        as_json=as_json,
     )
-    if as_json:
-        _emit_json(summary)
-    else:
-        _print(summary)
 
 
 def _grid(items: list[str] | None) -> dict[str, list[Any]]:
