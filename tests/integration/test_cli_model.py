@@ -317,18 +317,19 @@ def test_estimate_lambda_without_a_usable_preferred_period_falls_back(
     day: tuple[Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, truth = day
-    # 30 minutes hold only 29 one-minute changes (< 30): 60s has no estimate; 30s/10s not run.
+    # 30 minutes hold at most 15 two-minute changes (< 30): 120s has no estimate, and no
+    # preferred period (60s, 30s, 10s) is run.
     with (
         pytest.warns(ConvergenceWarning, match="no preferred period passes") as record,
         pytest.raises(SystemExit) as info,
     ):
-        main(["estimate-lambda", str(path), "--periods", "2,60", "--volatility",
+        main(["estimate-lambda", str(path), "--periods", "2,120", "--volatility",
               str(truth["sigma_daily"]), "--adv", str(ADV), "--json"])  # fmt: skip
     captured = capsys.readouterr()
     assert info.value.code == 0, captured.err
     assert any("fallback_lambda = 25000" in str(w.message) for w in record)
     res = json.loads(captured.out, parse_constant=_reject_nan)
-    e = res["periods"]["60s"]
+    e = res["periods"]["120s"]
     assert e["lambda"] is None  # strict JSON: null, never NaN
     assert e["r2"] is None
     assert "too little data" in e["reason"]

@@ -161,8 +161,10 @@ class TrueAlpha:
 
     Parameters
     ----------
-    latent : pandas.DataFrame
-        :meth:`myopic_sor.data.SyntheticMarket.latent_path` (``ts_event`` and ``mu`` per second).
+    latent : pandas.DataFrame or None
+        :meth:`myopic_sor.data.SyntheticMarket.latent_path` (``ts_event`` and ``mu`` per second);
+        None when the path comes later through :meth:`update_latent` (the backtest engine on
+        the reactive market passes it cut at each decision time).
     kappa_per_s : float
         Mean reversion κ of μ, per second (``truth["alpha"]["kappa_per_s"]``).
     grid_step_s : float, default 5
@@ -187,14 +189,16 @@ class TrueAlpha:
     uses_latent_state = True
 
     def __init__(
-        self, latent: pd.DataFrame, kappa_per_s: float, *, grid_step_s: float = 5.0
+        self, latent: pd.DataFrame | None, kappa_per_s: float, *, grid_step_s: float = 5.0
     ) -> None:
         if not (math.isfinite(kappa_per_s) and kappa_per_s > 0):
             raise ConfigError(f"kappa_per_s must be a positive rate per second, got {kappa_per_s}")
         self.latent = latent
         self.kappa_per_s = float(kappa_per_s)
         self.grid_step_s = grid_step_s
-        self._path = _latent_columns(latent, ("mu",))
+        self._path: dict[str, Any] | None = (
+            None if latent is None else _latent_columns(latent, ("mu",))
+        )
         self._fitted = False
 
     @classmethod
@@ -205,6 +209,12 @@ class TrueAlpha:
     def __repr__(self) -> str:
         return f"TrueAlpha(kappa_per_s={self.kappa_per_s:.6g}, latent-state oracle)"
 
+    def update_latent(self, latent: pd.DataFrame) -> None:
+        """Replace the latent path (on the reactive market it grows with the clock: the engine
+        passes the path cut at the decision time)."""
+        self._path = _latent_columns(latent, ("mu",))
+        self.latent = latent
+
     def fit(self, md: MarketData, until_ns: int) -> Self:
         """Nothing to estimate (the model is known); marks the forecaster ready."""
         check_times(until_ns, until_ns)
@@ -213,6 +223,10 @@ class TrueAlpha:
 
     def drift_at(self, t_ns: int) -> float:
         """Return μ at the last latent row at or before ``t_ns`` (currency per share per s)."""
+        if self._path is None:
+            raise NotFittedError(
+                "TrueAlpha has no latent path yet: pass one, or call update_latent(path)"
+            )
         ts: Int64Array1D = self._path["ts_event"]
         k = int(np.searchsorted(ts, int(t_ns), side="right")) - 1
         if k < 0:

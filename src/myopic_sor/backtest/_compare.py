@@ -4,7 +4,10 @@ A strategy name is ``<schedule>[:<router>]``:
 
 * schedules: ``myopic`` (causal OFI alpha), ``myopic-zero`` (no alpha: the receding-horizon
   OW optimum), ``myopic-oracle`` (the realised future: a **look-ahead diagnostic**, never an
-  achievable result), ``traditional``, ``twap``, ``vwap``, ``almgren_chriss`` (alias ``ac``),
+  achievable result; replay only, since on the reactive market the future is not fixed),
+  ``myopic-true`` (the reactive synthetic market's latent drift: causal in the model but state
+  the market does not show, a **latent-state diagnostic**; reactive market only),
+  ``traditional``, ``twap``, ``vwap``, ``almgren_chriss`` (alias ``ac``),
   ``ow``;
 * routers: ``ck`` (default, Cont-Kukanov), ``market`` (everything as market orders) and
   ``passive`` (everything as limit orders, the rest at market after the router horizon) — the
@@ -20,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from myopic_sor.alpha import Forecaster, OFIRegressionAlpha, OracleAlpha, ZeroAlpha
+from myopic_sor.alpha import Forecaster, OFIRegressionAlpha, OracleAlpha, TrueAlpha, ZeroAlpha
 from myopic_sor.backtest._engine import Backtester
 from myopic_sor.backtest._parent import BacktestResult, ParentOrder
 from myopic_sor.backtest._strategies import (
@@ -30,7 +33,7 @@ from myopic_sor.backtest._strategies import (
     TraditionalStrategy,
 )
 from myopic_sor.config import MyopicSorConfig
-from myopic_sor.data import MarketData
+from myopic_sor.data import MarketData, SyntheticConfig
 from myopic_sor.exceptions import ConfigError
 from myopic_sor.routing import ContKukanovRouter, MarketOnlyRouter, PassiveRouter, Router
 from myopic_sor.scheduling import (
@@ -49,6 +52,7 @@ SCHEDULES = (
     "myopic",
     "myopic-zero",
     "myopic-oracle",
+    "myopic-true",
     "traditional",
     "twap",
     "vwap",
@@ -103,7 +107,7 @@ def make_strategy(
     *,
     window_s: float,
     mid_price: float,
-    market_data: MarketData | None = None,
+    market_data: MarketData | SyntheticConfig | None = None,
 ) -> ExecutionStrategy:
     """Build the strategy of ``spec`` with the run's parameters.
 
@@ -119,6 +123,14 @@ def make_strategy(
         Length of the execution window, seconds.
     mid_price : float
         Arrival mid, for Almgren-Chriss's price volatility.
+    market_data : MarketData or SyntheticConfig, optional
+        What the engine trades in: the day the look-ahead oracle reads, or the reactive
+        market whose latent drift ``myopic-true`` reads.
+
+    Raises
+    ------
+    ConfigError
+        ``myopic-oracle`` on the reactive market, or ``myopic-true`` on a replay.
 
     Notes
     -----
@@ -136,7 +148,21 @@ def make_strategy(
         if spec.schedule == "myopic":
             alpha = OFIRegressionAlpha(lookback_s=lookback)
         elif spec.schedule == "myopic-oracle":
+            if isinstance(market_data, SyntheticConfig):
+                msg = (
+                    "myopic-oracle reads the realised future, which the reactive market does not "
+                    "have (our orders change it); use myopic-true (its latent drift) there"
+                )
+                raise ConfigError(msg)
             alpha = OracleAlpha()
+        elif spec.schedule == "myopic-true":
+            if not isinstance(market_data, SyntheticConfig):
+                msg = (
+                    "myopic-true reads the synthetic market's latent drift: run it on the "
+                    "reactive synthetic market (a recorded day has no latent state)"
+                )
+                raise ConfigError(msg)
+            alpha = TrueAlpha(None, market_data.kappa_per_s)
         else:
             alpha = ZeroAlpha()
         sched = MyopicScheduler(
@@ -147,7 +173,11 @@ def make_strategy(
             eval_every_s=step,
             allow_lookahead=spec.schedule == "myopic-oracle",
         )
-        lookahead = market_data if spec.schedule == "myopic-oracle" else None
+        lookahead = (
+            market_data
+            if spec.schedule == "myopic-oracle" and isinstance(market_data, MarketData)
+            else None
+        )
         return MyopicStrategy(sched, name=spec.name, lookahead_data=lookahead)
     if spec.schedule == "traditional":
         return TraditionalStrategy(step, name=spec.name)
@@ -201,6 +231,7 @@ def compare_strategies(
             engine.router = base_router
         info: dict[str, Any] = dict(res.info)
         info["lookahead"] = spec.schedule == "myopic-oracle"
+        info["latent_state"] = spec.schedule == "myopic-true"
         out[spec.name] = BacktestResult(
             res.strategy, res.parent, res.fills, res.decisions, res.metrics, info
         )

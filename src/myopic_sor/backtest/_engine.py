@@ -19,6 +19,14 @@ parent: the router may over-post a child (M + ΣL > S, priced by λ_o), but neve
 parent can still take, so the parent is never overfilled. At the end of the window whatever is
 unfilled is bought (sold) with market orders, flagged ``catchup``. Every strategy of a
 comparison gets the same parent, data, router, exchange settings and seed.
+
+Two markets: a recorded day (``market_data`` a :class:`~myopic_sor.data.MarketData`, replayed by
+a :class:`~myopic_sor.simulation.ReplayExchange`), or the reactive synthetic market (``market_data``
+a :class:`~myopic_sor.data.SyntheticConfig`): each run then starts a fresh
+:class:`~myopic_sor.data.SyntheticMarket` with the config's seed (the same background randomness
+for every strategy), our orders move its price through the true impact model, and every causal
+view is cut from the rows the market has emitted so far (an
+:class:`~myopic_sor.simulation.EventRecorder`), so the decisions see the day our own orders made.
 """
 
 from __future__ import annotations
@@ -38,9 +46,10 @@ from myopic_sor.analysis import arrival_mid, execution_metrics, market_benchmark
 from myopic_sor.backtest._parent import BacktestResult, ParentOrder
 from myopic_sor.backtest._strategies import DecisionView, ExecutionStrategy, _cut_frame
 from myopic_sor.config import MyopicSorConfig
-from myopic_sor.data import MarketData
+from myopic_sor.data import MarketData, SyntheticConfig, SyntheticMarket
 from myopic_sor.exceptions import ConfigError, DataValidationError, ExecutionError
 from myopic_sor.features import consolidated_book, spec_frame
+from myopic_sor.impact import ImpactParams, impact_path
 from myopic_sor.routing import (
     Allocation,
     ContKukanovRouter,
@@ -48,13 +57,14 @@ from myopic_sor.routing import (
     Router,
     build_routing_problem,
 )
-from myopic_sor.simulation import ReplayExchange, queue_model_from_spec
+from myopic_sor.simulation import ReplayExchange, SyntheticExchange, queue_model_from_spec
 
-__all__ = ["Backtester"]
+__all__ = ["Backtester", "reactive_impact_metrics"]
 
 logger = logging.getLogger(__name__)
 
 _NS = 1_000_000_000
+_MARKOUT_TAIL_NS = 60 * _NS  # the reactive market runs this long past the window for mark-outs
 
 ExchangeFactory = Callable[[MarketData, MyopicSorConfig], Any]
 
@@ -69,24 +79,113 @@ class _Book:
     touch: dict[str, float]  # our resting price (the bid for a buy)
 
 
+class _ReplaySource:
+    """A recorded day: causal views are binary-search cuts of it (O(venues · log n))."""
+
+    reactive = False
+
+    def __init__(self, md: MarketData, frame: Callable[[], pd.DataFrame], ex: Any) -> None:
+        self.md, self._frame, self.exchange = md, frame, ex
+
+    def view(self, t: int) -> MarketData:
+        return self.md.between(None, t)
+
+    def frame_at(self, t: int) -> pd.DataFrame | None:
+        return _cut_frame(self._frame(), t)
+
+    def latent_at(self, t: int) -> pd.DataFrame | None:
+        return None
+
+    def final(self, t_end: int) -> MarketData:
+        return self.md
+
+
+class _ReactiveSource:
+    """The reactive synthetic market: views are cut from the rows it has emitted so far."""
+
+    reactive = True
+
+    def __init__(self, ex: SyntheticExchange, frame_kw: dict[str, Any]) -> None:
+        self.exchange = ex
+        self._frame_kw = frame_kw
+        self._frame_cache: tuple[int, pd.DataFrame] | None = None
+
+    def view(self, t: int) -> MarketData:
+        return self.exchange.market_data(t)
+
+    def frame_at(self, t: int) -> pd.DataFrame | None:
+        # rebuilt from the rows up to t (the day is being made): O(rows) per decision time
+        if self._frame_cache is None or self._frame_cache[0] != t:
+            self._frame_cache = (t, spec_frame(self.view(t), **self._frame_kw))
+        return self._frame_cache[1]
+
+    def latent_at(self, t: int) -> pd.DataFrame | None:
+        lat = self.exchange.market.latent_path()
+        return lat.iloc[: int(np.searchsorted(lat["ts_event"].to_numpy(), t, side="right"))]
+
+    def final(self, t_end: int) -> MarketData:
+        mkt = self.exchange.market
+        tail = min(t_end + _MARKOUT_TAIL_NS, mkt.session_end_ns)
+        if tail > self.exchange.now_ns:
+            self.exchange.advance_to(tail)
+        return self.exchange.market_data()
+
+
+def reactive_impact_metrics(log: pd.DataFrame, market: SyntheticConfig) -> dict[str, float]:
+    """Ground truth of our market orders on the reactive market against the OW model.
+
+    ``impact_cost_true`` is ``Σ q_i I(t_i−)``: what our orders paid for the transient impact
+    standing in the market's fair price when they traded (ours and the background's), from the
+    market's own state; ``impact_cost_model`` is the same sum with ``I`` the OW impact of our
+    own orders only, with the market's true λ, β, σ and ADV (:func:`~myopic_sor.impact.impact_path`,
+    orders at the same instant undecayed). The background's impact is zero on average, so the
+    two agree in expectation when the market implements the model the scheduler assumes.
+    ``impact_self_true`` is ``Σ q_i (I(t_i+) − I(t_i−))/2``, each order walking the jump it
+    caused in the market's impact state, and ``impact_self_model`` its model value
+    ``(λ_s/2) Σ q_i²``. Currency; ``q`` signed, so sells count too.
+    """
+    keys = ("impact_cost_true", "impact_cost_model", "impact_self_true", "impact_self_model")
+    if log.empty:
+        return dict.fromkeys(keys, 0.0)
+    ip = ImpactParams(
+        lambda_=market.impact_lambda,
+        beta_per_s=market.beta_per_s,
+        sigma_daily=market.sigma_daily,
+        adv=market.adv_shares,
+    )
+    ts = log["ts_event"].to_numpy(dtype=np.int64)
+    q = (log["side"] * log["executed"]).to_numpy(dtype=np.float64)
+    order = np.argsort(ts, kind="stable")
+    before, _ = impact_path(ts[order], q[order], ip)
+    i0 = log["impact_before"].to_numpy(dtype=np.float64)
+    i1 = log["impact_after"].to_numpy(dtype=np.float64)
+    return {
+        "impact_cost_true": float(q @ i0),
+        "impact_cost_model": float(q[order] @ before),
+        "impact_self_true": 0.5 * float(q @ (i1 - i0)),
+        "impact_self_model": 0.5 * ip.lambda_per_share * float(q @ q),
+    }
+
+
 @dataclass
 class Backtester:
     """Run strategies on one day's data through the same router and exchange.
 
     Parameters
     ----------
-    market_data : MarketData
-        The day (every venue).
+    market_data : MarketData or SyntheticConfig
+        The recorded day (every venue), replayed; or the reactive synthetic market's config
+        (each run starts a fresh market with its seed; our orders move its prices).
     config : MyopicSorConfig
         Router (``strategy``), execution (``lookup_duration``), venues' fees and rebates,
         myopic defaults (σ, ADV for the spec frame), seed.
     router : Router, optional
         Default :class:`~myopic_sor.routing.ContKukanovRouter` with ``N = strategy.N``.
     exchange : callable, optional
-        ``exchange(market_data, config) -> exchange``; default a
+        ``exchange(market_data, config) -> exchange`` (replay only); default a
         :class:`~myopic_sor.simulation.ReplayExchange` with ``queue_model`` and ``latency_us``.
     queue_model : str, default "risk-averse"
-        Queue model spec of the replay exchange.
+        Queue model spec of the replay exchange (the reactive market has its own FIFO queues).
     latency_us : float, default 0
         Order entry latency, microseconds.
     outflow_kind : str, default "empirical"
@@ -101,7 +200,7 @@ class Backtester:
         Seed of the router's samples (default ``config.seed``).
     """
 
-    market_data: MarketData
+    market_data: MarketData | SyntheticConfig
     config: MyopicSorConfig
     router: Router | None = None
     exchange: ExchangeFactory | None = None
@@ -115,6 +214,15 @@ class Backtester:
     _book_cache: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        given: object = self.market_data  # checked at run time: callers are not all typed
+        if not isinstance(given, MarketData | SyntheticConfig):
+            msg = (
+                f"market_data must be a MarketData (replay) or a SyntheticConfig (reactive "
+                f"synthetic market), got {type(given).__name__}"
+            )
+            raise ConfigError(msg)
+        if self.reactive and self.exchange is not None:
+            raise ConfigError("exchange= is for replays; the reactive market is its own exchange")
         if self.router is None:
             self.router = ContKukanovRouter(n_samples=self.config.strategy.N)
         if self.seed is None:
@@ -122,33 +230,62 @@ class Backtester:
 
     # -- shared, causal inputs -----------------------------------------------------------
     @property
+    def reactive(self) -> bool:
+        """True when the strategies trade in the reactive synthetic market."""
+        return isinstance(self.market_data, SyntheticConfig)
+
+    def _replay_data(self) -> MarketData:
+        if not isinstance(self.market_data, MarketData):
+            raise ConfigError("the reactive market has no fixed day: use a run's result instead")
+        return self.market_data
+
+    def _frame_kw(self) -> dict[str, Any]:
+        cfg = self.config
+        return {
+            "volatility": cfg.myopic.volatility,
+            "adv": cfg.myopic.adv,
+            "session_start": cfg.market_hours.open,
+            "session_end": cfg.market_hours.close,
+        }
+
+    @property
     def frame(self) -> pd.DataFrame:
-        """The spec frame of the day (σ and ADV from the config), built once and shared."""
+        """The spec frame of the replayed day (σ and ADV from the config), built once."""
         if self._frame is None:
-            cfg = self.config
-            self._frame = spec_frame(
-                self.market_data,
-                volatility=cfg.myopic.volatility,
-                adv=cfg.myopic.adv,
-                session_start=cfg.market_hours.open,
-                session_end=cfg.market_hours.close,
-            )
+            self._frame = spec_frame(self._replay_data(), **self._frame_kw())
         return self._frame
 
+    def _policy(self) -> Literal["error"] | tuple[str, float]:
+        return "error" if self.depth_penalty is None else ("penalty", self.depth_penalty)
+
+    def _source(self) -> _ReplaySource | _ReactiveSource:
+        """A fresh exchange (and, on the reactive market, a fresh market) for one run."""
+        if isinstance(self.market_data, SyntheticConfig):
+            mkt = SyntheticMarket(self.market_data)
+            names = mkt.venue_names
+            ex = SyntheticExchange(
+                mkt,
+                fees=self.config.fee_per_venue(names),
+                rebates=self.config.rebate_per_venue(names),
+                latency=round(self.latency_us * 1_000),
+                depth_policy=self._policy(),
+                record=True,
+            )
+            return _ReactiveSource(ex, self._frame_kw())
+        return _ReplaySource(self.market_data, lambda: self.frame, self._make_exchange())
+
     def _make_exchange(self) -> Any:
+        md = self._replay_data()
         if self.exchange is not None:
-            return self.exchange(self.market_data, self.config)
-        names = self.market_data.venue_names
-        policy: Literal["error"] | tuple[str, float] = (
-            "error" if self.depth_penalty is None else ("penalty", self.depth_penalty)
-        )
+            return self.exchange(md, self.config)
+        names = md.venue_names
         return ReplayExchange(
-            self.market_data,
+            md,
             fees=self.config.fee_per_venue(names),
             rebates=self.config.rebate_per_venue(names),
             queue_model=queue_model_from_spec(self.queue_model),
             latency=round(self.latency_us * 1_000),
-            depth_policy=policy,
+            depth_policy=self._policy(),
         )
 
     def _book_at(self, view: MarketData, side: int) -> _Book:
@@ -175,11 +312,11 @@ class Backtester:
 
     # -- routing ----------------------------------------------------------------------------
     def _route(
-        self, t: int, shares: int, side: int, rng: np.random.Generator
+        self, view: MarketData, t: int, shares: int, side: int, rng: np.random.Generator
     ) -> tuple[Allocation, dict[str, str]]:
         cfg = self.config
         problem, outflows, excluded = build_routing_problem(
-            self.market_data,
+            view,
             t,
             shares,
             side,
@@ -232,21 +369,21 @@ class Backtester:
         ExecutionError
             An order the exchange cannot execute under its depth policy.
         """
-        md = self.market_data
         cfg = self.config
         rng = as_generator(self.seed)
         t0, t1 = int(parent.start_ns), int(parent.end_ns)
         side, x = parent.side, parent.quantity
         horizon_ns = round(cfg.strategy.horizon_s * _NS)
-        frame = self.frame
-        ex = self._make_exchange()
+        src = self._source()
+        ex = src.exchange
+        ex.advance_to(t0)  # the reactive market makes its day up to the start (the history)
         rule = (self.favourable if self.favourable is not None else FavourableRule()).fresh()
         pending: dict[tuple[int, int], tuple[Allocation, dict[str, str]]] = {}
 
         def view_at(t: int, sent: int, filled: int) -> DecisionView:
             def unfavourable(shares: int) -> tuple[bool, str]:
                 try:
-                    alloc, excl = self._route(t, abs(shares), side, rng)
+                    alloc, excl = self._route(src.view(t), t, abs(shares), side, rng)
                 except DataValidationError as exc:  # nothing to judge by: send, the router
                     return False, f"not judged ({exc})"  # falls back to a market order
                 pending[(t, abs(shares))] = (alloc, excl)
@@ -257,11 +394,12 @@ class Backtester:
 
             return DecisionView(
                 t_ns=t,
-                market_data=md.between(None, t),
-                frame=_cut_frame(frame, t),
+                market_data=src.view(t),
+                frame=src.frame_at(t),
                 sent=side * sent,
                 filled=side * filled,
                 unfavourable=unfavourable,
+                latent=(lambda: src.latent_at(t)) if src.reactive else None,
             )
 
         times = strategy.begin(t0, t1, parent.signed_quantity, view_at(t0, 0, 0))
@@ -296,7 +434,7 @@ class Backtester:
                 room = x - total_filled() - open_leaves()
                 short = min(size - got, room)
                 if short > 0:
-                    book = self._book_at(md.between(None, t_h), side)
+                    book = self._book_at(src.view(t_h), side)
                     new = self._sweep(ex, t_h, short, side, book, tag=strategy.name)
                     horizon_ids.extend(new)
                     for oid in new:
@@ -321,14 +459,15 @@ class Backtester:
                 "quantity": side * shares,
                 **{kk: vv for kk, vv in info.items() if kk not in ("timestamp", "ts_ns")},
             }
-            book = self._book_at(md.between(None, t), side)
+            view_t = view.market_data
+            book = self._book_at(view_t, side)
             alloc: Allocation | None = None
             excluded: dict[str, str] = {}
             if routed > 0:
                 cached = pending.pop((t, routed), None)
                 try:
                     alloc, excluded = (
-                        cached if cached is not None else self._route(t, routed, side, rng)
+                        cached if cached is not None else self._route(view_t, t, routed, side, rng)
                     )
                 except DataValidationError as exc:
                     # no venue routable at t (no history yet, empty books): send the child at
@@ -400,7 +539,7 @@ class Backtester:
         done = total_filled()
         catchup_ids: list[int] = []
         if done < x:
-            book = self._book_at(md.between(None, t1), side)
+            book = self._book_at(src.view(t1), side)
             logger.info(
                 "%s: %d of %d shares unfilled at the end of the window; catch-up at market",
                 strategy.name,
@@ -409,14 +548,17 @@ class Backtester:
             )
             catchup_ids = self._sweep(ex, t1, x - done, side, book, tag=strategy.name)
             ex.advance_to(t1 + 1)
+        md = src.final(t1)  # the whole day (reactive: as made, up to a mark-out tail)
         fills = ex.fills_frame()
         fills = fills.copy()
         fill_oids = fills["order_id"].to_numpy(dtype=np.int64)
         fills["child"] = [child_of.get(int(o), -1) for o in fill_oids]
         fills["catchup"] = np.isin(fill_oids, np.asarray(catchup_ids, dtype=np.int64))
         fills["horizon_market"] = np.isin(fill_oids, np.asarray(horizon_ids, dtype=np.int64))
-        book_all = self._book_cache or consolidated_book(md)
-        self._book_cache = book_all
+        book_all = self._book_cache if not src.reactive else None
+        book_all = book_all or consolidated_book(md)
+        if not src.reactive:
+            self._book_cache = book_all
         p0 = arrival_mid(md, t0, book=book_all)
         bench = market_benchmarks(md, t0, t1, book=book_all)
         metrics = execution_metrics(fills, side=side, quantity=x, arrival=p0, benchmarks=bench)
@@ -439,6 +581,8 @@ class Backtester:
         if metrics["overfill_shares"]:  # the placement cap makes this impossible: a bug if seen
             msg = f"{strategy.name}: filled {metrics['total_size']} shares for a parent of {x}"
             raise ExecutionError(msg)
+        if isinstance(src, _ReactiveSource) and isinstance(self.market_data, SyntheticConfig):
+            metrics.update(reactive_impact_metrics(src.exchange.impact_log(), self.market_data))
         size = fills["size"].to_numpy(dtype=np.int64)
         metrics["horizon_market_shares"] = int(size[fills["horizon_market"].to_numpy()].sum())
         info = {
@@ -450,6 +594,7 @@ class Backtester:
             "queue_model": self.queue_model,
             "latency_us": self.latency_us,
             "outflow_kind": self.outflow_kind,
+            "market": "reactive synthetic" if src.reactive else "replay",
             "router_horizon_s": cfg.strategy.horizon_s,
             "lookback_s": cfg.execution.lookup_duration_s,
         }

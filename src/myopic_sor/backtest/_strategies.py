@@ -77,6 +77,11 @@ class DecisionView:
     unfavourable : callable or None
         ``unfavourable(shares) -> (bool, reason)``: the router's verdict on sending ``shares``
         now (traditional mode), computed on the same causal data.
+    latent : callable or None
+        On the reactive synthetic market only: ``latent()`` returns the market's latent path
+        (:meth:`~myopic_sor.data.SyntheticMarket.latent_path`) cut at ``t_ns`` — model state
+        the market does not show, read only by a latent-state diagnostic
+        (:class:`~myopic_sor.alpha.TrueAlpha`).
     """
 
     t_ns: int
@@ -85,6 +90,7 @@ class DecisionView:
     sent: int
     filled: int
     unfavourable: Callable[[int], tuple[bool, str]] | None = None
+    latent: Callable[[], pd.DataFrame | None] | None = None
 
 
 @runtime_checkable
@@ -129,6 +135,11 @@ class MyopicStrategy:
                 msg = f"{self.name}: a look-ahead forecaster needs lookahead_data (the whole day)"
                 raise ConfigError(msg)
             md = self.lookahead_data  # the labelled oracle diagnostic: reads the future
+        alpha = self.scheduler.alpha
+        if getattr(alpha, "uses_latent_state", False) and view.latent is not None:
+            latent = view.latent()  # the reactive market's latent state, cut at t
+            if latent is not None and hasattr(alpha, "update_latent"):
+                alpha.update_latent(latent)
         d = self._run.step(view.t_ns, frame=view.frame, market_data=md)
         return int(d["optimal_quantity"]), d
 

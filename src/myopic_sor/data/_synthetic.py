@@ -459,6 +459,10 @@ class MarketState:
         int64 ``(venues, 2, K)`` shares and order counts per internal level (0 bid, 1 ask).
     rng_u, rng_n : numpy.random.Generator
         Streams that refill the uniform and normal buffers ``ru``/``rn`` (read heads ``rpos``).
+    rc : numpy.ndarray
+        float64 ``2 × (clock steps + 2)`` normals of the efficient price and the drift, drawn
+        for the whole session up front from their own stream (indexed by clock step), so the
+        fundamental path does not depend on the order flow, ours included.
     sec : numpy.ndarray
         float64 ``(n_seconds + 1, 3)``: S0, μ, I on every whole second of the session.
     beta_per_s : float
@@ -483,6 +487,7 @@ class MarketState:
     rpos: Int64Array1D
     sec: npt.NDArray[np.float64]
     beta_per_s: float
+    rc: Float64Array1D
     osz: npt.NDArray[np.int64]
     own_i: npt.NDArray[np.int64]
     own_f: Float64Array1D
@@ -793,7 +798,9 @@ class SyntheticMarket:
         )
         self._seed_repr = str(self._seed)
         rng = as_generator(cfg.seed if seed is None else seed)
-        rng_u, rng_n = rng.spawn(2)
+        # a third stream for the fundamental (S0, μ): the same path whatever the order flow,
+        # so strategies run on one seed share it (common random numbers on the reactive market)
+        rng_u, rng_n, rng_c = rng.spawn(3)
         self._kernel = _kern.run_events if use_numba else _kern.run_events_py
         self.venue_names: tuple[str, ...] = tuple(v.name for v in cfg.venues)
         self.session_start_ns, self.session_end_ns = cfg.session_bounds_ns()
@@ -846,7 +853,9 @@ class SyntheticMarket:
         sec = np.full((n_sec, 3), np.nan)
         fstate = np.zeros(_kern.N_FSTATE)
         fstate[_kern.F_S0] = cfg.initial_price
-        fstate[_kern.F_MU] = sig_mu * float(rng_n.standard_normal())
+        fstate[_kern.F_MU] = sig_mu * float(rng_c.standard_normal())
+        n_steps = -(-(self.session_end_ns - self.session_start_ns) // h_ns) + 2
+        rc = rng_c.standard_normal(2 * n_steps)
         fstate[_kern.F_IMP] = 0.0
         sec[0] = fstate[: _kern.F_RATE]
         istate[_kern.I_ANCHOR] = math.floor(cfg.initial_price * tpu)
@@ -864,6 +873,7 @@ class SyntheticMarket:
             rpos=np.zeros(2, dtype=np.int64),
             sec=sec,
             beta_per_s=cfg.beta_per_s,
+            rc=rc,
             osz=np.zeros((V, 2, K, 2), dtype=np.int64),
             own_i=np.zeros((_OWN_CAPACITY, 7), dtype=np.int64),
             own_f=np.zeros(_OWN_CAPACITY),
@@ -929,7 +939,7 @@ class SyntheticMarket:
             status = self._kernel(
                 int(t_end_ns), self._cmd, st.istate, st.fstate, st.bsz, st.bct, st.osz,
                 st.own_i, st.own_f, st.fill_i, self._params_i, self._params_f, self._lo_rate,
-                self._mo_rate, self._fresh_mean, st.ru, st.rn, st.rpos, b.out_i, b.out_px,
+                self._mo_rate, self._fresh_mean, st.ru, st.rn, st.rc, st.rpos, b.out_i, b.out_px,
                 b.out_bpx, b.out_bsz, st.sec,
             )  # fmt: skip
             n_fill = int(st.istate[_kern.I_FILL_N])

@@ -14,7 +14,9 @@ State layout (all contiguous numpy arrays, mutated in place):
   (currency, valid at ``istate[I_T_IMP]``), ``F_RATE`` total event rate of the pending draw.
 * ``bsz``/``bct`` int64 ``(V, 2, K)`` — displayed shares and order count of every internal level;
   side 0 is the bid (level k at tick ``anchor - k``), side 1 the ask (tick ``anchor + 1 + k``).
-* ``ru``/``rn`` float64 — uniform [0, 1) and standard normal buffers, ``rpos`` their read heads.
+* ``ru``/``rn`` float64 — uniform [0, 1) and standard normal buffers, ``rpos`` their read heads;
+* ``rc`` float64 — the efficient price's and drift's normals, two per clock step, pre-drawn
+  for the session (read by step index, so the fundamental path does not depend on the flow);
 * ``out_i`` int64 ``(cap, 7)`` — ts_event, venue, action, side, depth, size, own flag;
   ``out_px`` float64 ``(cap,)``; ``out_bpx`` float64 ``(cap, 2L)`` bid then ask prices;
   ``out_bsz`` int64 ``(cap, 4L)`` bid sizes, ask sizes, bid counts, ask counts.
@@ -775,6 +777,7 @@ def run_events_py(
     fresh_mean: np.ndarray,
     ru: np.ndarray,
     rn: np.ndarray,
+    rc: np.ndarray,
     rpos: np.ndarray,
     out_i: np.ndarray,
     out_px: np.ndarray,
@@ -826,9 +829,10 @@ def run_events_py(
             istate[I_T_NOW] = t
             istate[I_NEXT_CLOCK] = t + clock_ns
             istate[I_NEXT_EVENT] = -1
-            z1 = rn[rpos[1]]
-            z2 = rn[rpos[1] + 1]
-            rpos[1] += 2
+            # the fundamental's own pre-drawn normals, by clock step (independent of the flow)
+            j = 2 * istate[I_STEP]
+            z1 = rc[j] if j + 1 < rc.shape[0] else 0.0
+            z2 = rc[j + 1] if j + 1 < rc.shape[0] else 0.0
             mu = fstate[F_MU]
             fstate[F_S0] = fstate[F_S0] + mu * params_f[Q_MU_DRIFT] + params_f[Q_S0_SD] * z2
             fstate[F_MU] = mu * params_f[Q_MU_A] + params_f[Q_MU_SD] * z1

@@ -30,6 +30,7 @@ from myopic_sor.simulation._queue import (
     RiskAverseQueue,
     queue_model_from_spec,
 )
+from myopic_sor.simulation._recorder import EventRecorder
 from myopic_sor.simulation._replay import (
     PRICE_TOLERANCE,
     DepthPolicy,
@@ -58,6 +59,7 @@ __all__ = [
     "PRICE_TOLERANCE",
     "ConstantLatency",
     "DepthPolicy",
+    "EventRecorder",
     "Exchange",
     "ImpactOverlay",
     "LatencyModel",

@@ -28,9 +28,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from myopic_sor.data import SyntheticMarket
+import pandas as pd
+
+from myopic_sor.data import MarketData, SyntheticMarket
 from myopic_sor.exceptions import ConfigError, ExecutionError
 from myopic_sor.simulation._latency import LatencyModel, as_latency_model
+from myopic_sor.simulation._recorder import EventRecorder
 from myopic_sor.simulation._replay import (
     DepthPolicy,
     _ExchangeBase,
@@ -79,6 +82,10 @@ class SyntheticExchange(_ExchangeBase):
         When a market order exhausts the market's book: raise (the executed part is recorded
         first, since the market already traded it) or fill the rest at the deepest price
         reached ``± c`` per share.
+    record : bool, default False
+        Keep every row the market emits (an :class:`EventRecorder`), so that
+        :meth:`market_data` can hand out the causal view of the day being made: what a
+        backtest on the reactive market decides from.
 
     Examples
     --------
@@ -99,6 +106,7 @@ class SyntheticExchange(_ExchangeBase):
         rebates: float | Mapping[str, float] | Sequence[float] | None = None,
         latency: LatencyModel | int = 0,
         depth_policy: DepthPolicy | str = "error",
+        record: bool = False,
     ) -> None:
         if not isinstance(market, SyntheticMarket):
             raise ConfigError(f"SyntheticExchange needs a SyntheticMarket, got {type(market)}")
@@ -125,6 +133,10 @@ class SyntheticExchange(_ExchangeBase):
         self._ours: dict[int, int] = {}  # the market's limit order id -> our order id
         self._log = _FillLog()
         self._now = market.now_ns
+        self.recorder: EventRecorder | None = EventRecorder(market) if record else None
+        self._impact_rows: list[tuple[int, int, int, int, int, float, float, float, float]] = []
+        if self.recorder is not None:
+            self.recorder.append(market.advance_to(market.now_ns))
 
     # -- properties ---------------------------------------------------------------------------
     @property
@@ -139,6 +151,40 @@ class SyntheticExchange(_ExchangeBase):
         if o.resting:
             ahead = float(self.market.limit_order_status(self._mid[o.oid]).queue_ahead)
         return _status(o, self._names, ahead)
+
+    def market_data(self, t_ns: int | None = None) -> MarketData:
+        """Every row the market has emitted with ``ts_event <= t_ns`` (all when None), our own
+        orders' rows included as a public feed shows them; needs ``record=True``.
+
+        Raises
+        ------
+        ConfigError
+            The exchange was made without ``record=True``.
+        """
+        if self.recorder is None:
+            raise ConfigError("market_data needs SyntheticExchange(..., record=True)")
+        self.recorder.append(self.market.advance_to(self.market.now_ns))  # rows still pending
+        return self.recorder.view(t_ns)
+
+    def impact_log(self) -> pd.DataFrame:
+        """Ground truth of our market orders: the market's impact state and fair price just
+        before and after each (``order_id``, ``ts_event``, ``venue``, ``side``, ``executed``,
+        ``impact_before``, ``impact_after``, ``fair_before``, ``fair_after``; currency per
+        share). ``fair_before − impact_before`` is the efficient price S0 at the trade."""
+        cols = (
+            "order_id",
+            "ts_event",
+            "venue",
+            "side",
+            "executed",
+            "impact_before",
+            "impact_after",
+            "fair_before",
+            "fair_after",
+        )
+        df = pd.DataFrame(self._impact_rows, columns=list(cols))
+        df["venue"] = [self._names[int(v)] for v in df["venue"]]
+        return df
 
     # -- actions ------------------------------------------------------------------------------
     def advance_to(self, t_ns: int) -> None:
@@ -257,7 +303,9 @@ class SyntheticExchange(_ExchangeBase):
     def _run(self, t: int) -> None:
         target = self._clamp(t)
         if target > self.market.now_ns:
-            self.market.advance_to(target)  # the rows are not needed here
+            chunk = self.market.advance_to(target)
+            if self.recorder is not None:
+                self.recorder.append(chunk)
         self._collect()
 
     def _record(
@@ -322,6 +370,19 @@ class SyntheticExchange(_ExchangeBase):
     def _market_fill(self, o: _Order, q: int, t: int, flags: int) -> None:
         res = self.market.submit_market_order(o.venue, o.side, q, t)
         self._collect()  # our limit orders filled up to t first
+        self._impact_rows.append(
+            (
+                o.oid,
+                t,
+                o.venue,
+                o.side,
+                int(res.executed),
+                float(res.impact_before),
+                float(res.impact_after),
+                float(res.fair_before),
+                float(res.fair_after),
+            )
+        )
         for p, k in zip(res.prices, res.sizes, strict=True):
             self._record(o, t, float(p), int(k), liquidity=Liquidity.TAKER, flags=flags)
         if res.unfilled == 0:

@@ -263,7 +263,8 @@ def test_market_order_moves_price_by_lambda_u_and_decays() -> None:
 
 
 def test_limit_order_queue_fill_and_cancel() -> None:
-    cfg = _cfg(2, venues=_quiet_venues(2), sigma_daily=1e-7, impact_lambda=0.0)
+    # a still price: no diffusion, no drift, no impact (only the queue mechanics move)
+    cfg = _cfg(2, venues=_quiet_venues(2), sigma_daily=1e-7, alpha_sd=1e-9, impact_lambda=0.0)
     m = SyntheticMarket(cfg, seed=4)
     t = m.session_start_ns + 10 * NS
     m.advance_to(t)

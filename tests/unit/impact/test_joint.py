@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,10 @@ def test_lambda_recovery_at_the_default_adv() -> None:
     # At ADV 45M one hour pins λ (to ~2 %) but not β; the per-period λ_1s agrees.
     md, truth = generate_market_data(seed=5, session_end=dt.time(10, 30))
     df = spec_frame(md, volatility=truth["sigma_daily"], adv=truth["adv_shares"])
-    est = ImpactEstimator().fit(df)
+    with warnings.catch_warnings():
+        # β is not identifiable here (se(ln β) ≈ 0.45, README): its grid-edge warning may fire
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = ImpactEstimator().fit(df)
     assert est.lambda_ == pytest.approx(truth["impact"]["lambda"], rel=0.10)
     lam_1s = estimate_lambda(df, [1])["1s"]
     assert lam_1s == pytest.approx(truth["impact"]["lambda_tau"]["1"], rel=0.10)
