@@ -21,3 +21,9 @@ __all__ = [
     "main",
     "run_job_with_myopic",
 ]
+
+
+if __name__ == "__main__":  # the spec's `python main_myopic_final.py`: run with the defaults
+    from myopic_sor.analysis import MyopicAnalyzer
+
+    print(MyopicAnalyzer().generate_performance_report(main()))

@@ -198,3 +198,15 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
             main([*cmd, "--help"])
         assert info.value.code == 0
         assert "Example: myopic-sor" in capsys.readouterr().out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import myopic_sor
+
+    out = run(capsys, "version")  # run() adds --json
+    assert out["myopic_sor"] == myopic_sor.__version__
+    assert set(out) >= {"python", "numpy", "numba", "databento-dbn"}
+    with pytest.raises(SystemExit) as info:
+        main(["version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == myopic_sor.__version__

@@ -281,7 +281,9 @@ def test_report_from_compare_results(
     )
     paths = run(capsys, "report", out["out"])
     page = Path(paths["html"]).read_text()
-    assert page.count("data:image/png;base64,") == 2  # both plots embedded
+    # fills, cost breakdown and the myopic schedule embedded
+    assert page.count("data:image/png;base64,") == 3
+    assert "schedule myopic-oracle" in page
     assert "http" not in page  # self-contained: nothing fetched
     assert "LOOK-AHEAD" in page
     text = Path(paths["txt"]).read_text()

@@ -351,6 +351,21 @@ def test_estimate_lambda_human_output(
     assert "1s" in out
 
 
+def test_estimate_lambda_plot(
+    day: tuple[Path, dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, truth = day
+    plot = tmp_path / "plots" / "lambda.png"
+    with pytest.raises(SystemExit) as info:
+        main(["estimate-lambda", str(path), "--periods", "1,10,60", "--volatility",
+              str(truth["sigma_daily"]), "--adv", str(ADV), "--plot", str(plot),
+              "--json"])  # fmt: skip
+    assert info.value.code == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["plot"] == str(plot)
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

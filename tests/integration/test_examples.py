@@ -1,42 +1,20 @@
 """The spec's examples 1-5 (``examples/``, their code unchanged) run against generated data in
 the spec's layout: ``./data/<STOCK>/<dataset>-<YYYYMMDD>.mbp-10.parquet``.
 
-The data are short synthetic sessions (09:30-10:00) so the suite stays fast; the examples'
-windows run to 16:00 and trade the rest of the day on the last books (the engine's market
-fallback), which exercises the code paths without a full day per run.
+The data (``conftest.workdir``) are short synthetic sessions (09:30-10:00) so the suite stays
+fast; the examples' windows run to 16:00 and trade the rest of the day on the last books (the
+engine's market fallback), which exercises the code paths without a full day per run.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import runpy
 from pathlib import Path
 
 import pytest
 
-from myopic_sor.data import SyntheticConfig, SyntheticMarket
-
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-STOCKS = {"AAPL": 220.0, "MSFT": 390.0, "GOOGL": 160.0}
-DAYS = ["2025-04-01", "2025-04-02", "2025-04-03"]
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("examples")
-    for k, (stock, price) in enumerate(STOCKS.items()):
-        for j, day in enumerate(DAYS):
-            cfg = SyntheticConfig(
-                symbol=stock,
-                date=dt.date.fromisoformat(day),
-                initial_price=price,
-                session_end=dt.time(10, 0),
-            )
-            market = SyntheticMarket(cfg, seed=100 * k + j)
-            market.generate()
-            market.write(root / "data")
-    return root
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from myopic_sor.features import ConsolidatedBook, consolidated_book
 
 __all__ = [
     "arrival_mid",
+    "cost_breakdown",
     "execution_metrics",
     "market_benchmarks",
     "path_metrics",
@@ -267,3 +268,61 @@ def _mtm(
     cash = np.concatenate([[0.0], np.cumsum(sz * px)])
     fees = np.concatenate([[0.0], np.cumsum(fee)])
     return np.asarray(side * (qty[k] * mid - cash[k]) - fees[k], dtype=np.float64)
+
+
+def cost_breakdown(
+    fills: pd.DataFrame,
+    *,
+    side: int,
+    arrival: float,
+    mid_ts_ns: np.ndarray,
+    mid: np.ndarray,
+) -> dict[str, float]:
+    """Split the cost vs arrival per share into spread, timing, fees and rebates.
+
+    With ``m_i`` the consolidated mid just before fill ``i`` (the last mid stamped strictly
+    before it, so a fill never measures itself), ``Q = Σ q_i`` and the all-in price ``p̄``::
+
+        s (p̄ − P0) = s Σ (p_i − m_i) q_i / Q      spread_cost_per_share: paid to cross (+),
+                                                   earned resting (−), book walk included
+                   + s Σ (m_i − P0) q_i / Q      timing_cost_per_share: the mid's move since
+                                                   arrival when each share traded (our impact
+                                                   and the market's drift)
+                   + Σ fee⁺_i / Q − Σ fee⁻_i / Q  fees_per_share − rebates_per_share
+
+    and ``catchup_cost_per_share`` is the part of the three first terms due to the catch-up
+    fills (the ``catchup`` column), still per share of the whole parent. The four parts add up
+    to ``cost_vs_arrival`` of :func:`execution_metrics` (to rounding). Currency per share; NaN
+    without fills or without a mid before the first fill.
+    """
+    keys = (
+        "spread_cost_per_share",
+        "timing_cost_per_share",
+        "fees_per_share",
+        "rebates_per_share",
+        "catchup_cost_per_share",
+    )
+    if not len(fills) or not math.isfinite(arrival):
+        return dict.fromkeys(keys, float("nan"))
+    ts = fills["ts_event"].to_numpy(dtype=np.int64)
+    p = fills["price"].to_numpy(dtype=np.float64)
+    q = fills["size"].to_numpy(dtype=np.float64)
+    fee = fills["fee"].to_numpy(dtype=np.float64)
+    k = np.searchsorted(np.asarray(mid_ts_ns, dtype=np.int64), ts, side="left") - 1
+    m = np.where(k >= 0, np.asarray(mid, dtype=np.float64)[np.maximum(k, 0)], np.nan)
+    total = float(q.sum())
+    spread = side * (p - m) * q
+    timing = side * (m - arrival) * q
+    catch = (
+        fills["catchup"].to_numpy(dtype=bool)
+        if "catchup" in fills.columns
+        else np.zeros(len(fills), dtype=bool)
+    )
+    part = spread + timing + fee
+    return {
+        "spread_cost_per_share": float(spread.sum()) / total,
+        "timing_cost_per_share": float(timing.sum()) / total,
+        "fees_per_share": float(fee[fee > 0].sum()) / total,
+        "rebates_per_share": float(-fee[fee < 0].sum()) / total,
+        "catchup_cost_per_share": float(part[catch].sum()) / total,
+    }

@@ -110,28 +110,50 @@ def _plots(summary: dict[str, Any], fills: dict[str, pd.DataFrame]) -> dict[str,
     fig = Figure(figsize=(8, 4))
     ax = fig.subplots()
     names = list(summary.get("strategies", {}))
-    qty = float(summary.get("parent", {}).get("quantity") or 1)
-    price_part, fee_part, rebate_part = [], [], []
-    for name in names:
-        row = summary["strategies"][name]
-        is_bps = row.get("implementation_shortfall_bps")
-        p0 = float(summary.get("arrival_mid") or math.nan)
-        fees = float(row.get("fees") or 0.0) / qty
-        rebates = float(row.get("rebates") or 0.0) / qty
-        total = (is_bps or 0.0) * p0 / 1e4 if math.isfinite(p0) else math.nan
-        price_part.append(total - fees + rebates)
-        fee_part.append(fees)
-        rebate_part.append(-rebates)
+    parts = {  # MATH.md §8 split of the cost vs arrival (analysis.cost_breakdown)
+        "spread (crossing, book walk)": "spread_cost_per_share",
+        "timing (mid move: impact, drift)": "timing_cost_per_share",
+        "fees": "fees_per_share",
+    }
     x = np.arange(len(names))
-    ax.bar(x, price_part, label="price vs arrival")
-    ax.bar(x, fee_part, bottom=price_part, label="fees")
-    ax.bar(x, rebate_part, label="rebates (negative)")
+    pos, neg = np.zeros(len(names)), np.zeros(len(names))
+    for label, key in parts.items():
+        v = np.array([float(summary["strategies"][n].get(key) or 0.0) for n in names])
+        bottom = np.where(v >= 0, pos, neg)
+        ax.bar(x, v, bottom=bottom, label=label)
+        pos, neg = pos + np.maximum(v, 0), neg + np.minimum(v, 0)
+    reb = -np.array(
+        [float(summary["strategies"][n].get("rebates_per_share") or 0.0) for n in names]
+    )
+    ax.bar(x, reb, bottom=neg, label="rebates")
+    total = [float(summary["strategies"][n].get("cost_vs_arrival") or math.nan) for n in names]
+    catch = [float(summary["strategies"][n].get("catchup_cost_per_share") or 0.0) for n in names]
+    ax.scatter(x, total, color="black", marker="D", zorder=3, label="total vs arrival")
+    ax.scatter(x, catch, color="red", marker="x", zorder=3, label="of which catch-up")
+    ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("currency per share")
     ax.set_title("cost breakdown per share (vs arrival mid)")
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="best", fontsize=7)
     fig.tight_layout()
     figs["cost_breakdown"] = fig
+    return figs
+
+
+def _schedule_plots(folder: Path, summary: dict[str, Any]) -> dict[str, Figure]:
+    """The myopic strategies' schedules (children over the mid, the modelled impact and the
+    alpha at each decision), from the ``decisions-*.json`` a ``compare --out`` wrote."""
+    from myopic_sor.analysis._analyzer import MyopicAnalyzer
+
+    figs: dict[str, Figure] = {}
+    for name in summary.get("strategies", {}):
+        path = folder / f"decisions-{name.replace(':', '-')}.json"
+        if not name.startswith("myopic") or not path.exists():
+            continue
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        tag = " (LOOK-AHEAD diagnostic)" if summary["strategies"][name].get("lookahead") else ""
+        results = {"results": rows, "strategy": name + tag, "lambda_used": summary.get("lambda")}
+        figs[f"schedule_{name}"] = MyopicAnalyzer().create_schedule_visualization(results)
     return figs
 
 
@@ -178,6 +200,7 @@ def write_report(folder: PathLike, out: PathLike | None = None) -> dict[str, Pat
         md_lines += ["", f"**{warn}**"]
     markdown = "\n".join(md_lines) + "\n"
     figs = _plots(summary, fills)
+    figs.update(_schedule_plots(Path(folder), summary))
     imgs = "".join(
         f'<h2>{html.escape(k.replace("_", " "))}</h2><img alt="{html.escape(k)}" '
         f'src="data:image/png;base64,{_png(f)}"/>'

@@ -25,6 +25,7 @@ import pandas as pd
 
 from myopic_sor._io import atomic_write_with, write_json_atomic
 from myopic_sor._typing import PathLike
+from myopic_sor.analysis import cost_volatility
 from myopic_sor.exceptions import ConfigError
 
 __all__ = ["BatchItem", "batch_items", "run_batch", "summarise_batch"]
@@ -96,6 +97,9 @@ def _run_item(item: BatchItem, data_path: str, base: Mapping[str, Any]) -> dict[
             "total_size": res["total_size"],
             "num_decisions": res["num_decisions"],
             "implementation_shortfall_bps": m["implementation_shortfall_bps"],
+            "cost_vs_arrival": m.get("cost_vs_arrival"),
+            "slippage_vs_vwap_bps": m.get("slippage_vs_vwap_bps"),
+            "fill_rate": m.get("fill_rate"),
             "passive_share": m["passive_share"],
             "lambda_used": res["lambda_used"],
             "fallback_reason": res.get("fallback_reason"),
@@ -220,10 +224,14 @@ def summarise_batch(out: PathLike) -> pd.DataFrame:
     Columns: ``key``, ``stock``, ``day``, ``status``, ``myopic_avg_cost``,
     ``traditional_avg_cost``, ``cost_improvement_pct``, ``shortfall_improvement_bps``,
     ``error``; the ``ALL`` row holds the mean, with ``std`` and ``t_stat`` columns
-    (``mean / (std / √n)``; NaN for fewer than two items).
+    (``mean / (std / √n)``; NaN for fewer than two items) and
+    ``myopic_cost_volatility_bps`` / ``traditional_cost_volatility_bps``, the standard
+    deviation of each arm's implementation shortfall across items
+    (:func:`~myopic_sor.analysis.cost_volatility`).
     """
     folder = Path(out) / "items"
     rows: list[dict[str, Any]] = []
+    recs: dict[str, list[dict[str, Any]]] = {"myopic": [], "traditional": []}
     for path in sorted(folder.glob("*.json")):
         rec = json.loads(path.read_text(encoding="utf-8"))
         if path.name.endswith(".error.json"):
@@ -233,6 +241,8 @@ def summarise_batch(out: PathLike) -> pd.DataFrame:
             )  # fmt: skip
             continue
         imp = rec.get("improvement") or {}
+        for arm, runs in recs.items():
+            runs.append(rec[arm])
         rows.append(
             {
                 "key": rec["key"],
@@ -259,6 +269,8 @@ def summarise_batch(out: PathLike) -> pd.DataFrame:
         stats[col] = mean
         stats[f"{col}_std"] = sd
         stats[f"{col}_t_stat"] = mean / (sd / math.sqrt(n)) if n > 1 and sd > 0 else math.nan
+    for arm, runs in recs.items():  # the spec's cost volatility: std of the shortfall, bps
+        stats[f"{arm}_cost_volatility_bps"] = cost_volatility(runs)["cost_volatility_bps"]
     table = pd.concat([table, pd.DataFrame([stats])], ignore_index=True)
     atomic_write_with(Path(out) / "summary.csv", lambda p: table.to_csv(p, index=False))
     return table

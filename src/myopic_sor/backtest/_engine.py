@@ -42,7 +42,14 @@ import pandas as pd
 
 from myopic_sor._rng import as_generator
 from myopic_sor._typing import SeedLike
-from myopic_sor.analysis import arrival_mid, execution_metrics, market_benchmarks, path_metrics
+from myopic_sor.analysis import (
+    arrival_mid,
+    cost_breakdown,
+    detail_metrics,
+    execution_metrics,
+    market_benchmarks,
+    path_metrics,
+)
 from myopic_sor.backtest._parent import BacktestResult, ParentOrder
 from myopic_sor.backtest._strategies import DecisionView, ExecutionStrategy, _cut_frame
 from myopic_sor.config import MyopicSorConfig
@@ -131,6 +138,16 @@ class _ReactiveSource:
         return self.exchange.market_data()
 
 
+def true_impact_params(market: SyntheticConfig) -> ImpactParams:
+    """The synthetic market's true OW parameters (λ, β per second, σ, ADV)."""
+    return ImpactParams(
+        lambda_=market.impact_lambda,
+        beta_per_s=market.beta_per_s,
+        sigma_daily=market.sigma_daily,
+        adv=market.adv_shares,
+    )
+
+
 def reactive_impact_metrics(log: pd.DataFrame, market: SyntheticConfig) -> dict[str, float]:
     """Ground truth of our market orders on the reactive market against the OW model.
 
@@ -147,12 +164,7 @@ def reactive_impact_metrics(log: pd.DataFrame, market: SyntheticConfig) -> dict[
     keys = ("impact_cost_true", "impact_cost_model", "impact_self_true", "impact_self_model")
     if log.empty:
         return dict.fromkeys(keys, 0.0)
-    ip = ImpactParams(
-        lambda_=market.impact_lambda,
-        beta_per_s=market.beta_per_s,
-        sigma_daily=market.sigma_daily,
-        adv=market.adv_shares,
-    )
+    ip = true_impact_params(market)
     ts = log["ts_event"].to_numpy(dtype=np.int64)
     q = (log["side"] * log["executed"]).to_numpy(dtype=np.float64)
     order = np.argsort(ts, kind="stable")
@@ -254,6 +266,16 @@ class Backtester:
         if self._frame is None:
             self._frame = spec_frame(self._replay_data(), **self._frame_kw())
         return self._frame
+
+    def _impact_params(self) -> ImpactParams:
+        """One impact model to score every strategy's modelled impact by: the reactive
+        market's true parameters, else the configuration's (not a strategy's own estimate)."""
+        if isinstance(self.market_data, SyntheticConfig):
+            return true_impact_params(self.market_data)
+        m = self.config.myopic
+        return ImpactParams.from_beta_per_hour(
+            lambda_=m.lambda_value, beta_per_hour=m.beta, sigma_daily=m.volatility, adv=m.adv
+        )
 
     def _policy(self) -> Literal["error"] | tuple[str, float]:
         return "error" if self.depth_penalty is None else ("penalty", self.depth_penalty)
@@ -572,6 +594,25 @@ class Backtester:
                 t_end_ns=t1,
                 mid_ts_ns=book_all.events.ts_event,
                 mid=mid_all,
+            )
+        )
+        metrics.update(
+            cost_breakdown(
+                fills, side=side, arrival=p0, mid_ts_ns=book_all.events.ts_event, mid=mid_all
+            )
+        )
+        metrics.update(
+            detail_metrics(
+                fills,
+                decisions,
+                side=side,
+                quantity=x,
+                arrival=p0,
+                t_end_ns=t1,
+                mid_ts_ns=book_all.events.ts_event,
+                mid=mid_all,
+                impact=self._impact_params(),
+                horizon_s=cfg.strategy.horizon_s,
             )
         )
         metrics["num_decisions"] = sum(1 for d in decisions if d["quantity"] != 0)

@@ -110,5 +110,22 @@ class BacktestResult:
             "overfill_shares",
             "fees",
             "rebates",
+            # the report's cost breakdown and per-child figures (analysis.cost_breakdown,
+            # analysis.detail_metrics)
+            "cost_vs_arrival",
+            "spread_cost_per_share",
+            "timing_cost_per_share",
+            "fees_per_share",
+            "rebates_per_share",
+            "catchup_cost_per_share",
+            "slippage_vs_vwap_bps",
+            "slippage_vs_twap_bps",
+            "mean_fill_ratio",
+            "mean_time_in_queue_s",
+            "decision_efficiency",
+            "modelled_impact_cost_bps",
+            "realised_impact_bps",
+            "timing_quality",
+            "tracking_error_vs_twap",
         )
         return {"strategy": self.strategy, **{k: self.metrics.get(k) for k in keys}}

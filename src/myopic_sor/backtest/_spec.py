@@ -430,8 +430,8 @@ def compare_myopic_vs_traditional(
 
 
 def enhanced_backtest_with_myopic(
-    stock: str,
-    day: str | dt.date,
+    stock: str | None = None,
+    day: str | dt.date | None = None,
     strategy_params: Mapping[str, Any] | None = None,
     data_path: PathLike = "./data/",
     order_freq: float = 120,
@@ -447,7 +447,16 @@ def enhanced_backtest_with_myopic(
 
     Unlike :func:`run_job_with_myopic` it does not fall back: errors propagate, so the spec's
     ``try: enhanced_backtest_with_myopic(...) except: backtest(...)`` pattern works.
+    ``stock`` and ``day`` default to the configuration's ``data.stock`` / ``data.day``, else
+    the embedded default (AAPL, 2025-04-02) as for :func:`main`, since the spec's parameter
+    optimisation calls it with ``myopic_params=`` only.
     """
+    config = kwargs.pop("config", None)
+    base = config if config is not None else load_config()
+    if stock is None or day is None:
+        stock = stock or base.data.stock or _DEFAULT_STOCK
+        day = day or base.data.day or _DEFAULT_DAY
+        _ensure_default_data(Path(data_path), stock, str(day))
     job = _Job(
         stock,
         day,
@@ -459,7 +468,7 @@ def enhanced_backtest_with_myopic(
         lookup_duration,
         market_data_path,
         side=kwargs.pop("side", "buy"),
-        config=kwargs.pop("config", None),
+        config=base,
         seed=kwargs.pop("seed", None),
         engine_options=kwargs.pop("engine_options", None),
     )

@@ -87,13 +87,25 @@ def _emit_json(obj: Any) -> None:
 # ----------------------------------------------------------------------------------------------
 # version
 @app.command()
-def version() -> None:
-    """Print the installed version.
+def version(as_json: JsonOpt = False) -> None:
+    """Print the installed version (and, with --json, those of the main dependencies).
 
-    Example: myopic-sor version
+    Example: myopic-sor version --json
     """
+    from importlib.metadata import version as dist_version
+
     from myopic_sor import __version__
 
+    if as_json:
+        deps = ("numpy", "pandas", "pyarrow", "numba", "scipy", "databento-dbn", "pydantic")
+        _emit_json(
+            {
+                "myopic_sor": __version__,
+                "python": sys.version.split()[0],
+                **{d: dist_version(d) for d in deps},
+            }
+        )
+        return
     typer.echo(__version__)
 
 

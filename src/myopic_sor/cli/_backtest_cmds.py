@@ -224,7 +224,7 @@ def compare_cmd(
     router settings, exchange and seed; unfilled shares are bought (sold) at market at the end
     and reported as catch-up.
 
-    Example: myopic-sor compare ./data/AAPL --side buy --quantity 20000 --start 10:00 --end
+    Example: myopic-sor compare ./data/AAPL --side buy --quantity 10000 --start 10:00 --end
     11:00 --strategies myopic,traditional,twap --json
     """
     summary = run_parent(

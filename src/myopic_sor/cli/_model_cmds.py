@@ -559,6 +559,10 @@ def estimate_lambda_cmd(
         float | None, typer.Option(help="ADV, shares per day (default config myopic.adv).")
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML/JSON file.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Save the λ, R² and t-stat by period as a PNG/SVG/PDF."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Estimate the impact coefficient λ per aggregation period, and select one.
@@ -577,6 +581,7 @@ def estimate_lambda_cmd(
     normalised flow q·σ/ADV.
 
     Example: myopic-sor estimate-lambda ./data/AAPL --date 2025-04-02 --periods 1,5,60 --joint
+    --plot lambda.png
     """
     res = _estimate(
         paths,
@@ -591,10 +596,33 @@ def estimate_lambda_cmd(
         adv=adv,
         config=config,
     )
+    if plot is not None:
+        res["plot"] = str(_lambda_plot(res, plot))
     if as_json:
         _emit_json(res)
         return
     _print_estimate(res)
+    if plot is not None:
+        typer.echo(f"plot written to {plot}")
+
+
+def _lambda_plot(res: dict[str, Any], path: Path) -> Path:
+    """λ_τ, R² and t-stat by aggregation period (periods without an estimate left empty)."""
+    import pandas as pd
+
+    from myopic_sor.analysis import create_lambda_comparison_plot
+    from myopic_sor.analysis._analyzer import _save
+
+    stats = pd.DataFrame(
+        {
+            lab: {"lambda": e["lambda"], "r2": e["r2"], "t_stat": e["t_stat"]}
+            for lab, e in res["periods"].items()
+        }
+    ).T.astype(float)
+    fig = create_lambda_comparison_plot(stats)
+    fig.suptitle(f"λ by aggregation period: {res['symbol']} {res['date']}")
+    _save(fig, path)  # atomic, format from the suffix
+    return path
 
 
 def _print_estimate(res: dict[str, Any]) -> None:

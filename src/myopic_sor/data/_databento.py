@@ -477,6 +477,7 @@ def read_dbn(
             "or symbol"
         )
 
+    _one_publisher(record_field(recs, "publisher_id"), p)
     # symbol: instrument_id → symbol from the metadata mappings and in-stream mapping records
     iid = record_field(recs, "instrument_id")
     first = int(iid[0])
@@ -681,6 +682,21 @@ def _ints(col: pa.ChunkedArray, name: str, path: Path) -> npt.NDArray[Any]:
     return np.asarray(col.to_numpy())
 
 
+def _one_publisher(ids: npt.NDArray[Any], path: Path) -> None:
+    """One file is one venue: records of several publishers would interleave their books."""
+    if ids.shape[0] == 0:
+        return
+    first = ids[0]
+    if bool(np.all(ids == first)):
+        return
+    pubs = [str(int(v)) for v in np.unique(ids)]
+    raise DataFormatError(
+        f"{path}: records of {len(pubs)} publishers (publisher_id {', '.join(pubs[:8])}); one "
+        "file must hold one venue's book: split it by publisher_id (one file per venue) and "
+        "pass them together"
+    )
+
+
 def _from_table(
     table: pa.Table,
     path: Path,
@@ -694,6 +710,8 @@ def _from_table(
 ) -> VenueData:
     names = table.column_names
     levels, counts = _levels_of(names, path)
+    if "publisher_id" in names:
+        _one_publisher(_ints(table["publisher_id"], "publisher_id", path), path)
     if "rtype" in names:
         _check_rtype(_ints(table["rtype"], "rtype", path), levels, path)
     # symbol
@@ -750,7 +768,8 @@ def _from_table(
 
 def _wanted_columns(names: Sequence[str]) -> list[str]:
     levels = [c for c in names if re.fullmatch(r"(bid|ask)_(px|sz|ct)_\d\d", c)]
-    event = ["rtype", "symbol", "depth", "flags", "sequence", "status", *_REQUIRED_EVENT]
+    event = ["rtype", "publisher_id", "symbol", "depth", "flags", "sequence", "status"]
+    event += list(_REQUIRED_EVENT)
     return [c for c in names if c in event] + levels
 
 

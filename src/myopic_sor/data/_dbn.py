@@ -474,7 +474,7 @@ def encode_mbp(
 
 def record_field(recs: npt.NDArray[np.uint8], name: str) -> npt.NDArray[Any]:
     """One header field of raw records as a strided view: ``ts_event`` (uint64),
-    ``instrument_id`` (uint32), ``length`` or ``rtype`` (uint8)."""
+    ``instrument_id`` (uint32), ``publisher_id`` (uint16), ``length`` or ``rtype`` (uint8)."""
     if name == "ts_event":
         return recs[:, 8:16].view(np.uint64)[:, 0] if recs.shape[0] else np.empty(0, np.uint64)
     if name == "instrument_id":
@@ -483,6 +483,8 @@ def record_field(recs: npt.NDArray[np.uint8], name: str) -> npt.NDArray[Any]:
         return recs[:, 0]
     if name == "rtype":
         return recs[:, 1]
+    if name == "publisher_id":
+        return recs[:, 2:4].view(np.uint16)[:, 0] if recs.shape[0] else np.empty(0, np.uint16)
     raise KeyError(name)
 
 

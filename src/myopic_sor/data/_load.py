@@ -229,8 +229,9 @@ def _group_paths(paths: Sequence[Path]) -> list[tuple[str, list[Path]]]:
         match = [b for b in lob_book if b.name == key] or (lob_book if len(lob_book) == 1 else [])
         if not match:
             raise DataValidationError(f"{m}: no matching orderbook file {key} among the inputs")
-        lob_book.remove(match[0])
-        groups.append(("lobster", [m, match[0]]))
+        book = match[0]  # `match` may be `lob_book` itself: take the file before removing it
+        lob_book.remove(book)
+        groups.append(("lobster", [m, book]))
     quotes = [p for p, f in detected if f == "taq-quotes"]
     trades = [p for p, f in detected if f == "taq-trades"]
     if len(trades) > len(quotes):

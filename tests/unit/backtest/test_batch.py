@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from myopic_sor.backtest import batch_items, run_batch, summarise_batch
@@ -81,3 +82,14 @@ def test_dask_and_joblib_give_the_sequential_results(root: Path, tmp_path: Path)
         for d in ("seq", "dask", "jl")
     ]
     assert recs[0] == recs[1] == recs[2]
+
+
+def test_summary_reports_the_cost_volatility_of_each_arm(root: Path, tmp_path: Path) -> None:
+    items = batch_items(["AAPL"], ["2025-04-02"], {"N": [100, 200]})
+    table = run_batch(items, root, tmp_path, base_params=BASE)
+    recs = [json.loads(p.read_text()) for p in sorted((tmp_path / "items").glob("*.json"))]
+    assert len(recs) == 2
+    for arm in ("myopic", "traditional"):
+        bps = [r[arm]["implementation_shortfall_bps"] for r in recs]
+        want = float(np.std(bps, ddof=1))
+        assert table.iloc[-1][f"{arm}_cost_volatility_bps"] == pytest.approx(want, rel=1e-9)

@@ -887,3 +887,15 @@ def test_detect_format_checks_content(tmp_path: Path) -> None:
         detect_databento_format(csv)
     with pytest.raises(DataFormatError, match=r"not a DBN stream \(starts with b'ts_recv,'"):
         read_dbn(csv)
+
+
+def test_a_file_of_several_publishers_is_refused(tmp_path: Path) -> None:
+    # a multi-publisher export interleaves several venues' books: never merged into one venue
+    rng = np.random.default_rng(17)
+    df = _databento_frame(_venue(40, rng), fixed=True)
+    df["publisher_id"] = np.where(np.arange(40) % 2 == 0, 2, 39).astype(np.uint16)
+    path = tmp_path / "AAPL" / "dbeq-basic-20250402.mbp-10.parquet"
+    path.parent.mkdir()
+    pq.write_table(pa.Table.from_pandas(df), path)
+    with pytest.raises(DataFormatError, match=r"2 publishers \(publisher_id 2, 39\).*split it"):
+        read_mbp_parquet(path)

@@ -422,3 +422,17 @@ def test_fixed_width_time_fast_path_declines_bad_values() -> None:
         _seconds_to_ns(pa.array(["1.0000000005", "2.0000000004"]), Path("m.csv")),
         [1_000_000_001, 2_000_000_000],
     )
+
+
+def test_renamed_pair_loads_with_date_and_symbol(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    # names that do not pair by LOBSTER's convention: the lone message and orderbook files
+    # are taken as one pair (this crashed with an IndexError before)
+    from myopic_sor.data import load_market_data
+
+    msg, ob = pair
+    a, b = tmp_path / "day_msgs.csv", tmp_path / "day_book.csv"
+    msg.rename(a)
+    ob.rename(b)
+    md = load_market_data(a, b, symbol="AAPL", day="2012-01-03")
+    assert md.n_events == len(PAIR)
+    assert md.symbol == "AAPL"
