@@ -345,6 +345,7 @@ def demo(
         queue_model="risk-averse",
         latency_us=0.0,
         out=out / "results",
+        show_progress=not as_json,
     )
     summary["comparison"] = comparison
     if as_json:

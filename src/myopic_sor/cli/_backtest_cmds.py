@@ -7,15 +7,16 @@ settings and seed for every strategy. Results go to ``<out>/<config hash>/`` ato
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from myopic_sor.cli._app import JsonOpt, _emit_json, _json_safe, app
+from myopic_sor.cli._app import JsonOpt, _emit_json, _json_safe, _stderr_console, app
 from myopic_sor.exceptions import ConfigError
 
 __all__ = ["batch_cmd", "compare_cmd", "report_cmd", "run_cmd", "run_parent"]
@@ -29,6 +30,33 @@ _TABLE = (  # narrow enough for an 80-column terminal; every figure is in --json
     ("passive_share", "passive", 2),
     ("catchup_shares", "catch-up", 0),
 )
+
+
+@contextlib.contextmanager
+def _strategy_bar(total: int, *, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A transient progress bar on stderr over the strategies (nothing when disabled)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=_stderr_console(),
+        transient=True,
+        disable=not enabled,
+    )
+    task = bar.add_task("backtesting", total=total)
+    started = False
+
+    def step(name: str) -> None:
+        nonlocal started
+        if started:
+            bar.advance(task)
+        started = True
+        bar.update(task, description=f"backtesting {name}")
+
+    with bar:
+        yield step
 
 
 def run_parent(
@@ -47,8 +75,10 @@ def run_parent(
     queue_model: str,
     latency_us: float,
     out: Path | None,
+    show_progress: bool = False,
 ) -> dict[str, Any]:
-    """Load the data, run each strategy on the parent, write the results; return the summary."""
+    """Load the data, run each strategy on the parent, write the results; return the summary
+    (``show_progress``: a transient bar on stderr, one step per strategy)."""
     from myopic_sor._io import atomic_write_with, write_json_atomic
     from myopic_sor.analysis import arrival_mid
     from myopic_sor.backtest import (
@@ -88,7 +118,11 @@ def run_parent(
     )
     engine = Backtester(md, cfg, queue_model=queue_model, latency_us=latency_us, seed=cfg.seed)
     p0 = arrival_mid(md, t0)
-    results = compare_strategies(engine, parent, names, params, mid_price=p0)
+    results: dict[str, Any] = {}
+    with _strategy_bar(len(names), enabled=show_progress) as step:
+        for name in names:  # one at a time for the bar; each run starts from the same seed
+            step(name)
+            results.update(compare_strategies(engine, parent, [name], params, mid_price=p0))
     digest = config_hash(cfg)
     summary: dict[str, Any] = {
         "symbol": md.symbol,
@@ -242,6 +276,7 @@ def compare_cmd(
         queue_model=queue_model,
         latency_us=latency_us,
         out=out,
+        show_progress=not as_json,
     )
     if as_json:
         _emit_json(summary)
