@@ -210,3 +210,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.strip() == myopic_sor.__version__
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::myopic_sor.exceptions.MyopicSorWarning")
+def test_demo_runs_the_main_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the README's main command: the default day, every strategy, the report
+    out = run(capsys, "demo", "--out", str(tmp_path / "demo"), "--format", "dbn")
+    comparison = out["comparison"]
+    assert set(comparison["strategies"]) == {
+        "myopic", "traditional", "twap", "vwap", "almgren_chriss", "ow",
+    }  # fmt: skip
+    for row in comparison["strategies"].values():
+        assert row["total_size"] == 10_000
+    page = Path(out["report"]["html"]).read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") >= 3
+    assert Path(out["report"]["md"]).exists()
+    assert Path(out["report"]["txt"]).exists()

@@ -316,7 +316,8 @@ def demo(
     <out>/data in the spec's layout, loads it back through the same loaders real files use,
     validates it, then buys QUANTITY shares between 10:00 and 11:00 with every strategy
     (myopic, traditional, TWAP, VWAP, Almgren-Chriss, OW; the same router, exchange and seed)
-    and writes fills, decisions and the summary under <out>/results/<config hash>/.
+    and writes fills, decisions, the summary and the report (report.html with its plots
+    embedded, report.md, report.txt) under <out>/results/<config hash>/.
 
     Example: myopic-sor demo
     """
@@ -348,6 +349,10 @@ def demo(
         show_progress=not as_json,
     )
     summary["comparison"] = comparison
+    from myopic_sor.analysis import write_report
+
+    report = write_report(comparison["out"])
+    summary["report"] = {kind: str(path) for kind, path in report.items()}
     if as_json:
         _emit_json(summary)
         return
@@ -362,6 +367,7 @@ def demo(
     )
     _print_summary(summary)
     _print(comparison)
+    typer.echo(f"report: {report['html']} (also .md and .txt)")
 
 
 # ----------------------------------------------------------------------------------------------
