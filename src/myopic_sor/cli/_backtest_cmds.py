@@ -12,12 +12,17 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from myopic_sor.cli._app import JsonOpt, _emit_json, _json_safe, _stderr_console, app
 from myopic_sor.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from myopic_sor.backtest import ParentOrder
+    from myopic_sor.config import MyopicSorConfig
+    from myopic_sor.data import MarketData
 
 __all__ = ["batch_cmd", "compare_cmd", "report_cmd", "run_cmd", "run_parent"]
 
@@ -30,6 +35,46 @@ _TABLE = (  # narrow enough for an 80-column terminal; every figure is in --json
     ("passive_share", "passive", 2),
     ("catchup_shares", "catch-up", 0),
 )
+
+
+def command_config(
+    quantity: int,
+    start: str,
+    end: str,
+    config: Path | None,
+    preset: str | None,
+    overrides: list[str] | None,
+    seed: int | None,
+) -> MyopicSorConfig:
+    """The configuration of a parent-order command: layers, ``--set``, the window and seed."""
+    from myopic_sor.config import load_config
+
+    if not math.isfinite(quantity) or quantity <= 0:
+        raise ConfigError(f"--quantity must be a positive whole number of shares, got {quantity}")
+    sets = [*(overrides or []), f"execution.start_time={start}", f"execution.end_time={end}"]
+    if seed is not None:
+        sets.append(f"seed={seed}")
+    return load_config(config, preset=preset, overrides=sets)
+
+
+def load_parent(
+    paths: list[Path], cfg: MyopicSorConfig, *, side: str, quantity: int, date: str | None
+) -> tuple[MarketData, ParentOrder]:
+    """The day's data (regular hours) and the parent order over the configured window."""
+    from myopic_sor.backtest import ParentOrder, parse_side
+    from myopic_sor.data import load_market_data
+
+    hours, ex = cfg.market_hours, cfg.execution
+    md = load_market_data(
+        *paths, day=date, start=hours.open, end=hours.close, timezone=hours.timezone
+    )
+    t0, t1 = md.session_bounds_ns(ex.start_time, ex.end_time)
+    if t0 >= md.last_ts:
+        raise ConfigError(
+            f"the window {ex.start_time:%H:%M}-{ex.end_time:%H:%M} starts after the last event "
+            f"of {md.symbol} {md.date}; choose a window inside the data"
+        )
+    return md, ParentOrder(md.symbol, parse_side(side), quantity, t0, t1)
 
 
 @contextlib.contextmanager
@@ -81,36 +126,15 @@ def run_parent(
     (``show_progress``: a transient bar on stderr, one step per strategy)."""
     from myopic_sor._io import atomic_write_with, write_json_atomic
     from myopic_sor.analysis import arrival_mid
-    from myopic_sor.backtest import (
-        Backtester,
-        ParentOrder,
-        causal_lambda,
-        compare_strategies,
-        parse_side,
-    )
+    from myopic_sor.backtest import Backtester, causal_lambda, compare_strategies
     from myopic_sor.backtest._compare import parse_strategy
-    from myopic_sor.config import config_hash, load_config
-    from myopic_sor.data import load_market_data
+    from myopic_sor.config import config_hash
     from myopic_sor.scheduling import MyopicParameters
 
-    if not math.isfinite(quantity) or quantity <= 0:
-        raise ConfigError(f"--quantity must be a positive whole number of shares, got {quantity}")
-    sets = [*(overrides or []), f"execution.start_time={start}", f"execution.end_time={end}"]
-    if seed is not None:
-        sets.append(f"seed={seed}")
-    cfg = load_config(config, preset=preset, overrides=sets)
     names = [parse_strategy(s).name for s in strategies]  # fail fast on a typo
-    hours = cfg.market_hours
-    md = load_market_data(
-        *paths, day=date, start=hours.open, end=hours.close, timezone=hours.timezone
-    )
-    t0, t1 = md.session_bounds_ns(cfg.execution.start_time, cfg.execution.end_time)
-    if t0 >= md.last_ts:
-        raise ConfigError(
-            f"the window {start}-{end} starts after the last event of {md.symbol} {md.date}; "
-            "choose a window inside the data"
-        )
-    parent = ParentOrder(md.symbol, parse_side(side), quantity, t0, t1)
+    cfg = command_config(quantity, start, end, config, preset, overrides, seed)
+    md, parent = load_parent(paths, cfg, side=side, quantity=quantity, date=date)
+    t0 = parent.start_ns
     lam, lam_source = causal_lambda(md, t0, cfg, None)
     base = MyopicParameters.from_config(cfg.myopic)
     params = MyopicParameters(

@@ -100,35 +100,21 @@ def sensitivity(
         resolve_param,
         sweep_configs,
     )
-    from myopic_sor.backtest import ParentOrder, parse_side
+    from myopic_sor.backtest import parse_side
     from myopic_sor.backtest._compare import parse_strategy
-    from myopic_sor.config import config_hash, load_config
-    from myopic_sor.data import load_market_data
+    from myopic_sor.cli._backtest_cmds import command_config, load_parent
+    from myopic_sor.config import config_hash
 
     # every input is checked before the data are read
     key = resolve_param(param)
     names = [parse_strategy(s).name for s in (strategies or ["myopic", "traditional"])]
     if metric not in SENSITIVITY_METRICS:
         raise ConfigError(f"--metric {metric!r}: choose from {', '.join(SENSITIVITY_METRICS)}")
-    if not math.isfinite(quantity) or quantity <= 0:
-        raise ConfigError(f"--quantity must be a positive whole number of shares, got {quantity}")
-    sign = parse_side(side)
-    sets = [*(overrides or []), f"execution.start_time={start}", f"execution.end_time={end}"]
-    if seed is not None:
-        sets.append(f"seed={seed}")
-    cfg = load_config(config, preset=preset, overrides=sets)
+    parse_side(side)
+    cfg = command_config(quantity, start, end, config, preset, overrides, seed)
     sweep_configs(cfg, key, values)
-    hours = cfg.market_hours
-    md = load_market_data(
-        *paths, day=date, start=hours.open, end=hours.close, timezone=hours.timezone
-    )
-    t0, t1 = md.session_bounds_ns(cfg.execution.start_time, cfg.execution.end_time)
-    if t0 >= md.last_ts:
-        raise ConfigError(
-            f"the window {start}-{end} starts after the last event of {md.symbol} {md.date}; "
-            "choose a window inside the data"
-        )
-    parent = ParentOrder(md.symbol, sign, quantity, t0, t1)
+    md, parent = load_parent(paths, cfg, side=side, quantity=quantity, date=date)
+    t0 = parent.start_ns
     table = sensitivity_analysis(
         md,
         parent,
