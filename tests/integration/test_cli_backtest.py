@@ -293,3 +293,44 @@ def test_report_from_compare_results(
     assert md.startswith("# Execution comparison: AAPL 2025-04-02")
     assert "| twap |" in md
     assert "not found" in fails(capsys, "report", str(tmp_path / "nothing"))
+
+
+def test_compare_on_the_reactive_market(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(
+        capsys,
+        "compare",
+        "--reactive",
+        "--seed",
+        "5",
+        "--quantity",
+        "2000",
+        "--start",
+        "09:40",
+        "--end",
+        "09:46",
+        "--strategies",
+        "myopic-zero:market,myopic-true:market,twap:market",
+        "--set",
+        "execution.order_freq=60",
+        "--set",
+        "execution.lookup_duration=[0, 5]",
+        "--out",
+        str(tmp_path),
+    )
+    assert out["data"] == ["reactive synthetic market (seed 5)"]
+    assert out["lambda_source"] == "true λ of the reactive synthetic market"
+    rows = out["strategies"]
+    for row in rows.values():
+        assert row["total_size"] == 2000
+        assert row["impact_cost_true"] is not None
+    assert rows["myopic-true:market"]["latent_state"] is True
+    assert rows["twap:market"]["latent_state"] is False
+    # zero alpha with the true parameters: the model's cost of our own trades is positive
+    assert rows["myopic-zero:market"]["impact_cost_model"] > 0
+    page = Path(run(capsys, "report", out["out"])["html"]).read_text()
+    assert "LATENT STATE" in page
+    assert "give no DATA" in fails(capsys, "compare", str(tmp_path), "--reactive")
+    assert "or --reactive" in fails(capsys, "compare")
+    assert "inside the synthetic session" in fails(
+        capsys, "compare", "--reactive", "--start", "09:30", "--end", "09:40"
+    )

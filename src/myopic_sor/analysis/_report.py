@@ -68,6 +68,7 @@ def _rows(summary: dict[str, Any]) -> list[list[str]]:
     rows = []
     for name, row in summary.get("strategies", {}).items():
         label = f"{name} (LOOK-AHEAD)" if row.get("lookahead") else name
+        label = f"{label} (LATENT STATE)" if row.get("latent_state") else label
         rows.append([label, *(_cell(row.get(k), nd) for k, _, nd in _COLUMNS)])
     return rows
 
@@ -151,7 +152,9 @@ def _schedule_plots(folder: Path, summary: dict[str, Any]) -> dict[str, Figure]:
         if not name.startswith("myopic") or not path.exists():
             continue
         rows = json.loads(path.read_text(encoding="utf-8"))
-        tag = " (LOOK-AHEAD diagnostic)" if summary["strategies"][name].get("lookahead") else ""
+        row = summary["strategies"][name]
+        tag = " (LOOK-AHEAD diagnostic)" if row.get("lookahead") else ""
+        tag += " (LATENT STATE diagnostic)" if row.get("latent_state") else ""
         results = {"results": rows, "strategy": name + tag, "lambda_used": summary.get("lambda")}
         figs[f"schedule_{name}"] = MyopicAnalyzer().create_schedule_visualization(results)
     return figs
@@ -178,11 +181,22 @@ def write_report(folder: PathLike, out: PathLike | None = None) -> dict[str, Pat
     heads = ["strategy", *(h for _, h, _ in _COLUMNS)]
     rows = _rows(summary)
     facts = _facts(summary)
-    lookahead = any(r.get("lookahead") for r in summary.get("strategies", {}).values())
-    warn = (
-        "LOOK-AHEAD rows use the realised future: a diagnostic bound, not an achievable result."
-        if lookahead
-        else ""
+    rows_all = summary.get("strategies", {}).values()
+    warn = " ".join(
+        text
+        for flag, text in (
+            (
+                "lookahead",
+                "LOOK-AHEAD rows use the realised future: a diagnostic bound, not an "
+                "achievable result.",
+            ),
+            (
+                "latent_state",
+                "LATENT STATE rows read the synthetic market's hidden drift: a diagnostic "
+                "bound for forecasters on market data.",
+            ),
+        )
+        if any(r.get(flag) for r in rows_all)
     )
     title = f"Execution comparison: {summary.get('symbol')} {summary.get('date')}"
     widths = [max([len(h), *(len(r[j]) for r in rows)]) for j, h in enumerate(heads)]

@@ -22,7 +22,8 @@ from myopic_sor.exceptions import ConfigError
 if TYPE_CHECKING:
     from myopic_sor.backtest import ParentOrder
     from myopic_sor.config import MyopicSorConfig
-    from myopic_sor.data import MarketData
+    from myopic_sor.data import MarketData, SyntheticConfig
+    from myopic_sor.scheduling import MyopicParameters
 
 __all__ = ["batch_cmd", "compare_cmd", "report_cmd", "run_cmd", "run_parent"]
 
@@ -77,6 +78,51 @@ def load_parent(
     return md, ParentOrder(md.symbol, parse_side(side), quantity, t0, t1)
 
 
+def _reactive_parent(
+    cfg: MyopicSorConfig, *, side: str, quantity: int, seed: int | None
+) -> tuple[SyntheticConfig, ParentOrder, MyopicParameters]:
+    """The default synthetic day as a reactive market, the parent over the configured window
+    on its date, and the market's true impact parameters."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from myopic_sor.backtest import ParentOrder, parse_side
+    from myopic_sor.data import SyntheticConfig
+    from myopic_sor.scheduling import MyopicParameters
+
+    syn = SyntheticConfig() if seed is None else SyntheticConfig(seed=seed)
+    ex = cfg.execution
+
+    def at(t: dt.time) -> int:
+        return int(pd.Timestamp(dt.datetime.combine(syn.date, t)).tz_localize(syn.timezone).value)
+
+    t0, t1 = at(ex.start_time), at(ex.end_time)
+    lo, hi = syn.session_bounds_ns()
+    if not lo < t0 < t1 <= hi:
+        msg = (
+            f"the window {ex.start_time:%H:%M}-{ex.end_time:%H:%M} must lie inside the synthetic "
+            f"session {syn.session_start:%H:%M}-{syn.session_end:%H:%M}, after its open (the "
+            "router and the forecaster need history)"
+        )
+        raise ConfigError(msg)
+    params = MyopicParameters(
+        lambda_value=syn.impact_lambda,
+        beta=syn.beta_per_s * 3600,
+        volatility=syn.sigma_daily,
+        adv=syn.adv_shares,
+    )
+    return syn, ParentOrder(syn.symbol, parse_side(side), quantity, t0, t1), params
+
+
+def _parent_date(parent: ParentOrder, cfg: MyopicSorConfig) -> str:
+    """The parent's trading day in the market's time zone (ISO)."""
+    import pandas as pd
+
+    tz = cfg.market_hours.timezone
+    return str(pd.Timestamp(parent.start_ns, tz="UTC").tz_convert(tz).date().isoformat())
+
+
 @contextlib.contextmanager
 def _strategy_bar(total: int, *, enabled: bool) -> Iterator[Callable[[str], None]]:
     """A transient progress bar on stderr over the strategies (nothing when disabled)."""
@@ -121,9 +167,12 @@ def run_parent(
     latency_us: float,
     out: Path | None,
     show_progress: bool = False,
+    reactive: bool = False,
 ) -> dict[str, Any]:
     """Load the data, run each strategy on the parent, write the results; return the summary
-    (``show_progress``: a transient bar on stderr, one step per strategy)."""
+    (``show_progress``: a transient bar on stderr, one step per strategy). ``reactive``: no
+    data; the strategies trade in the reactive synthetic market (the default day's config,
+    seed ``seed`` or its own) and the myopic schedules use its true impact parameters."""
     from myopic_sor._io import atomic_write_with, write_json_atomic
     from myopic_sor.analysis import arrival_mid
     from myopic_sor.backtest import Backtester, causal_lambda, compare_strategies
@@ -133,25 +182,40 @@ def run_parent(
 
     names = [parse_strategy(s).name for s in strategies]  # fail fast on a typo
     cfg = command_config(quantity, start, end, config, preset, overrides, seed)
-    md, parent = load_parent(paths, cfg, side=side, quantity=quantity, date=date)
-    t0 = parent.start_ns
-    lam, lam_source = causal_lambda(md, t0, cfg, None)
-    base = MyopicParameters.from_config(cfg.myopic)
-    params = MyopicParameters(
-        lambda_value=lam, beta=base.beta, volatility=base.volatility, adv=base.adv, T=base.T
-    )
-    engine = Backtester(md, cfg, queue_model=queue_model, latency_us=latency_us, seed=cfg.seed)
-    p0 = arrival_mid(md, t0)
+    market: MarketData | SyntheticConfig
+    if reactive:
+        if paths:
+            msg = "--reactive trades in the synthetic market: give no DATA paths"
+            raise ConfigError(msg)
+        market, parent, params = _reactive_parent(cfg, side=side, quantity=quantity, seed=seed)
+        lam, lam_source = params.lambda_value, "true λ of the reactive synthetic market"
+        p0 = market.initial_price  # for Almgren-Chriss's σ only; the runs report the arrival
+        data = [f"reactive synthetic market (seed {market.seed})"]
+        queue_model = "FIFO of the synthetic market"
+    else:
+        if not paths:
+            raise ConfigError("give DATA (files or a layout directory), or --reactive")
+        market, parent = load_parent(paths, cfg, side=side, quantity=quantity, date=date)
+        lam, lam_source = causal_lambda(market, parent.start_ns, cfg, None)
+        base = MyopicParameters.from_config(cfg.myopic)
+        params = MyopicParameters(
+            lambda_value=lam, beta=base.beta, volatility=base.volatility, adv=base.adv, T=base.T
+        )
+        p0 = arrival_mid(market, parent.start_ns)
+        data = [str(p) for p in paths]
+    engine = Backtester(market, cfg, queue_model=queue_model, latency_us=latency_us, seed=cfg.seed)
     results: dict[str, Any] = {}
     with _strategy_bar(len(names), enabled=show_progress) as step:
         for name in names:  # one at a time for the bar; each run starts from the same seed
             step(name)
             results.update(compare_strategies(engine, parent, [name], params, mid_price=p0))
+    if reactive:
+        p0 = next(iter(results.values())).metrics["arrival_price"]
     digest = config_hash(cfg)
     summary: dict[str, Any] = {
-        "symbol": md.symbol,
-        "date": md.date.isoformat(),
-        "data": [str(p) for p in paths],
+        "symbol": parent.symbol,
+        "date": _parent_date(parent, cfg),
+        "data": data,
         "parent": {
             "side": parent.side_name,
             "quantity": parent.quantity,
@@ -171,6 +235,10 @@ def run_parent(
     for name, res in results.items():
         row = dict(res.summary())
         row["lookahead"] = bool(res.info.get("lookahead", False))
+        row["latent_state"] = bool(res.info.get("latent_state", False))
+        if reactive:
+            row["impact_cost_true"] = res.metrics["impact_cost_true"]
+            row["impact_cost_model"] = res.metrics["impact_cost_model"]
         summary["strategies"][name] = row
     if out is not None:
         folder = out / digest
@@ -210,6 +278,7 @@ def _print(summary: dict[str, Any]) -> None:
     rows: list[list[str]] = []
     for name, row in summary["strategies"].items():
         label = f"{name} (LOOK-AHEAD)" if row.get("lookahead") else name
+        label = f"{label} (LATENT STATE)" if row.get("latent_state") else label
         cells = [label]
         for key, _, nd in _TABLE:
             v = row.get(key)
@@ -229,11 +298,28 @@ def _print(summary: dict[str, Any]) -> None:
     Console().print(table)
     if any(r.get("lookahead") for r in summary["strategies"].values()):
         typer.echo("LOOK-AHEAD rows use the realised future: a diagnostic bound, not achievable.")
+    if any(r.get("latent_state") for r in summary["strategies"].values()):
+        typer.echo(
+            "LATENT STATE rows read the synthetic market's hidden drift: a diagnostic bound for "
+            "forecasters on market data, not achievable."
+        )
     if "out" in summary:
         typer.echo(f"fills, decisions and summary written to {summary['out']}")
 
 
 PathsArg = Annotated[list[Path], typer.Argument(help="Files or a layout directory (one day).")]
+DataArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Files or a layout directory (one day); none with --reactive."),
+]
+ReactiveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reactive",
+        help="Trade in the reactive synthetic market (the default day; --seed picks another) "
+        "instead of replaying DATA: our orders move its prices (ground truth).",
+    ),
+]
 SideOpt = Annotated[str, typer.Option("--side", help="buy or sell.")]
 QtyOpt = Annotated[int, typer.Option("--quantity", help="Parent size X, shares (> 0).")]
 StartOpt = Annotated[str, typer.Option("--start", help="Window start HH:MM (market time).")]
@@ -256,7 +342,7 @@ OutOpt = Annotated[
 
 @app.command("compare")
 def compare_cmd(
-    paths: PathsArg,
+    paths: DataArg = None,
     side: SideOpt = "buy",
     quantity: QtyOpt = 10_000,
     start: StartOpt = "10:00",
@@ -272,21 +358,27 @@ def compare_cmd(
     queue_model: QueueOpt = "risk-averse",
     latency_us: LatencyOpt = 0.0,
     out: OutOpt = None,
+    reactive: ReactiveOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run several strategies on the same parent order and compare their costs.
 
     Schedules: myopic (causal OFI alpha), myopic-zero, myopic-oracle (LOOK-AHEAD diagnostic),
-    traditional, twap, vwap, almgren_chriss, ow. Routers (after a colon): ck (Cont-Kukanov,
-    default), market, passive — e.g. twap:market. Every strategy gets the same parent, data,
-    router settings, exchange and seed; unfilled shares are bought (sold) at market at the end
-    and reported as catch-up.
+    myopic-true (latent-drift diagnostic, --reactive only), traditional, twap, vwap,
+    almgren_chriss, ow. Routers (after a colon): ck (Cont-Kukanov, default), market, passive —
+    e.g. twap:market. Every strategy gets the same parent, data, router settings, exchange and
+    seed; unfilled shares are bought (sold) at market at the end and reported as catch-up.
+    With --reactive there is no DATA: each strategy trades in a fresh reactive synthetic market
+    (the default day, or --seed K) whose prices our orders move, with its true λ and β.
 
     Example: myopic-sor compare ./data/AAPL --side buy --quantity 10000 --start 10:00 --end
     11:00 --strategies myopic,traditional,twap --json
+
+    Example: myopic-sor compare --reactive --start 10:00 --end 10:30 --strategies
+    myopic-zero,myopic-true,twap
     """
     summary = run_parent(
-        paths,
+        paths or [],
         side=side,
         quantity=quantity,
         start=start,
@@ -301,6 +393,7 @@ def compare_cmd(
         latency_us=latency_us,
         out=out,
         show_progress=not as_json,
+        reactive=reactive,
     )
     if as_json:
         _emit_json(summary)
@@ -310,7 +403,7 @@ def compare_cmd(
 
 @app.command("run")
 def run_cmd(
-    paths: PathsArg,
+    paths: DataArg = None,
     strategy: Annotated[str, typer.Option("--strategy", help="schedule[:router].")] = "myopic",
     side: SideOpt = "buy",
     quantity: QtyOpt = 10_000,
@@ -324,6 +417,7 @@ def run_cmd(
     queue_model: QueueOpt = "risk-averse",
     latency_us: LatencyOpt = 0.0,
     out: OutOpt = None,
+    reactive: ReactiveOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run one strategy on a parent order and print its costs (see `compare`).
@@ -348,6 +442,7 @@ def run_cmd(
         queue_model=queue_model,
         latency_us=latency_us,
         out=out,
+        reactive=reactive,
         as_json=as_json,
     )
 
