@@ -51,7 +51,7 @@ from myopic_sor.analysis import (
     path_metrics,
 )
 from myopic_sor.backtest._parent import BacktestResult, ParentOrder
-from myopic_sor.backtest._strategies import DecisionView, ExecutionStrategy, _cut_frame
+from myopic_sor.backtest._strategies import DecisionView, ExecutionStrategy, _frame_ts
 from myopic_sor.config import MyopicSorConfig
 from myopic_sor.data import MarketData, SyntheticConfig, SyntheticMarket
 from myopic_sor.exceptions import ConfigError, DataValidationError, ExecutionError
@@ -93,12 +93,16 @@ class _ReplaySource:
 
     def __init__(self, md: MarketData, frame: Callable[[], pd.DataFrame], ex: Any) -> None:
         self.md, self._frame, self.exchange = md, frame, ex
+        self._ts: np.ndarray | None = None  # the frame's ts_event as int64, read once
 
     def view(self, t: int) -> MarketData:
         return self.md.between(None, t)
 
     def frame_at(self, t: int) -> pd.DataFrame | None:
-        return _cut_frame(self._frame(), t)
+        frame = self._frame()
+        if self._ts is None:
+            self._ts = _frame_ts(frame)
+        return frame.iloc[: int(np.searchsorted(self._ts, t, side="right"))]
 
     def latent_at(self, t: int) -> pd.DataFrame | None:
         return None
@@ -436,12 +440,22 @@ class Backtester:
         # open children: (router horizon, decision index, child size, limit ids, all ids)
         open_children: list[tuple[int, int, int, list[int], list[int]]] = []
 
+        resting: set[int] = set()  # our limit orders not yet seen filled or cancelled
+
         def total_filled() -> int:
-            f = ex.fills
-            return int(f["size"].sum()) if len(f) else 0
+            # every fill, reported or not (no report time exceeds the largest int64)
+            return int(ex.filled_quantity(np.iinfo(np.int64).max))
 
         def open_leaves() -> int:
-            return sum(ex.order_status(o).leaves for o in ex.open_orders())
+            # only our limit orders can rest: check those, not every order ever sent
+            total = 0
+            for oid in list(resting):
+                st = ex.order_status(oid)
+                if st.status == "resting":
+                    total += st.leaves
+                else:
+                    resting.discard(oid)
+            return total
 
         def close_children(until: int) -> None:
             """Run each child whose router horizon is <= until: cancel its resting limit
@@ -532,6 +546,7 @@ class Backtester:
                         oid = ex.submit_limit(t, venue, side, book.touch[venue], lim)
                         ids.append(oid)
                         lim_ids.append(oid)
+                        resting.add(int(oid))
                     elif lim > 0:
                         ids += self._sweep(ex, t, lim, side, book, tag=strategy.name)
                 for oid in ids:

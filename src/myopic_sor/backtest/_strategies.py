@@ -44,18 +44,15 @@ __all__ = [
 _NS = 1_000_000_000
 
 
-def _cut_frame(frame: pd.DataFrame | None, t_ns: int) -> pd.DataFrame | None:
-    """The spec frame rows with ``ts_event <= t_ns`` (a view when the frame is sorted)."""
-    if frame is None:
-        return None
+def _frame_ts(frame: pd.DataFrame) -> Int64Array1D:
+    """The spec frame's ``ts_event`` as int64 UTC ns."""
     ts = frame["ts_event"]
-    raw = (
+    raw: Int64Array1D = (
         ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
         if pd.api.types.is_datetime64_any_dtype(ts)
         else ts.to_numpy(dtype=np.int64)
     )
-    k = int(np.searchsorted(raw, t_ns, side="right"))
-    return frame.iloc[:k]
+    return raw
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,8 +149,13 @@ def cumulative_depth(
 
 
 def _sizes(venue: VenueData, side: str, level: int) -> Int64Array1D:
-    px = venue[level_column("px", side, level)]
-    sz = venue[level_column("sz", side, level)]
+    return _level_sizes(
+        venue[level_column("px", side, level)], venue[level_column("sz", side, level)]
+    )
+
+
+def _level_sizes(px: npt.NDArray[np.generic], sz: npt.NDArray[np.generic]) -> Int64Array1D:
+    """A level's displayed size per row, 0 where the level is empty (NaN price)."""
     out: Int64Array1D = np.where(np.isnan(px), 0, sz).astype(np.int64)
     return out
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from myopic_sor._typing import Float64Array1D, Int64Array1D
 from myopic_sor.data import ACTION_CLEAR, ACTION_TRADE, SIDE_ASK, SIDE_BID, VenueData
@@ -160,9 +162,21 @@ def queue_outflow_events(venue: VenueData) -> tuple[Int64Array1D, Int64Array1D]:
     """
     check_sorted(venue)
     bid_sz, ask_sz = touch_depth(venue)
-    out_b = _side_outflow(venue.best_bid, bid_sz, better=1.0)
-    out_a = _side_outflow(venue.best_ask, ask_sz, better=-1.0)
-    clear = venue["action"] == ACTION_CLEAR
+    return _outflow_events(venue.best_bid, bid_sz, venue.best_ask, ask_sz, venue["action"])
+
+
+def _outflow_events(
+    bid_px: npt.NDArray[Any],
+    bid_sz: Int64Array1D,
+    ask_px: npt.NDArray[Any],
+    ask_sz: Int64Array1D,
+    action: npt.NDArray[Any],
+) -> tuple[Int64Array1D, Int64Array1D]:
+    """:func:`queue_outflow_events` on columns (touch sizes 0 where the side is empty); each
+    row's value depends on that row and the one before it only."""
+    out_b = _side_outflow(bid_px, bid_sz, better=1.0)
+    out_a = _side_outflow(ask_px, ask_sz, better=-1.0)
+    clear = action == ACTION_CLEAR
     out_b[clear] = 0
     out_a[clear] = 0
     return out_b, out_a
@@ -183,15 +197,35 @@ def _side_outflow(px: Float64Array1D, sz: Int64Array1D, better: float) -> Int64A
 
 
 def _traded_at_touch(venue: VenueData) -> tuple[Int64Array1D, Int64Array1D]:
-    n = len(venue)
+    return _traded_events(
+        venue["action"],
+        venue["side"],
+        venue["price"],
+        venue["size"],
+        venue.best_bid,
+        venue.best_ask,
+    )
+
+
+def _traded_events(  # noqa: PLR0917 - the columns of one venue, in a fixed order
+    action_col: npt.NDArray[Any],
+    side_col: npt.NDArray[Any],
+    price_col: npt.NDArray[Any],
+    size_col: npt.NDArray[Any],
+    best_bid: npt.NDArray[Any],
+    best_ask: npt.NDArray[Any],
+) -> tuple[Int64Array1D, Int64Array1D]:
+    """Shares traded at the previous best bid / best ask at each row (row 0 is 0); each row's
+    value depends on that row and the one before it only."""
+    n = action_col.shape[0]
     hit_bid = np.zeros(n, dtype=np.int64)
     lift_ask = np.zeros(n, dtype=np.int64)
     if n < 2:
         return hit_bid, lift_ask
-    action, side = venue["action"][1:], venue["side"][1:]
-    price = np.asarray(venue["price"][1:], dtype=np.float64)
-    size = venue["size"][1:].astype(np.int64)
-    prev_bid, prev_ask = venue.best_bid[:-1], venue.best_ask[:-1]
+    action, side = action_col[1:], side_col[1:]
+    price = np.asarray(price_col[1:], dtype=np.float64)
+    size = size_col[1:].astype(np.int64)
+    prev_bid, prev_ask = best_bid[:-1], best_ask[:-1]
     trade = action == ACTION_TRADE
     with np.errstate(invalid="ignore"):
         at_bid = np.abs(price - prev_bid) <= PRICE_TOL

@@ -230,14 +230,21 @@ def optimal_schedule(
     """
     t = _check_beta_times(times_s, params)
     b = _linear_term(t, alpha, i_now, params)
-    lam = params.lambda_per_share
-    hb = exp_kernel_inv_matvec(t, b, params.beta_per_s)
     if pure_alpha:
-        return np.asarray(hb / lam, dtype=np.float64)
+        hb = exp_kernel_inv_matvec(t, b, params.beta_per_s)
+        return np.asarray(hb / params.lambda_per_share, dtype=np.float64)
     if X is None:
         msg = "X is None: give the parent quantity, or pass pure_alpha=True for ν = 0"
         raise ConfigError(msg)
-    x = _check_quantity(X)
+    return _optimum(t, b, _check_quantity(X), params)
+
+
+def _optimum(
+    t: Float64Array1D, b: Float64Array1D, x: float, params: ImpactParams
+) -> Float64Array1D:
+    """:func:`optimal_schedule` on validated times ``t`` and linear term ``b`` (α − I_past)."""
+    lam = params.lambda_per_share
+    hb = exp_kernel_inv_matvec(t, b, params.beta_per_s)
     h1 = exp_kernel_inv_matvec(t, np.ones_like(t), params.beta_per_s)
     nu = (float(hb.sum()) - lam * x) / float(h1.sum())
     return np.asarray((hb - nu * h1) / lam, dtype=np.float64)
@@ -690,7 +697,7 @@ def constrained_schedule(
             abs(float(q_fix.sum()) - x) / max(abs(x), 1.0),
         )
     lam, beta = params.lambda_per_share, params.beta_per_s
-    q_unc = optimal_schedule(t, x, params, alpha, i_now)
+    q_unc = _optimum(t, b, x, params)  # optimal_schedule's, on the t and b validated above
     q0 = _feasible_start(q_unc, x, lo, hi)
     w_lo = fixed | (np.isfinite(lo) & (q0 <= lo))
     w_hi = np.isfinite(hi) & (q0 >= hi) & ~w_lo

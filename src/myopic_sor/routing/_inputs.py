@@ -2,8 +2,10 @@ r"""The Cont-Kukanov router's inputs at decision time t, from data up to t only.
 
 :func:`router_inputs` (and its three-value form :func:`build_routing_problem`) turns the
 market data and a child order into a :class:`~myopic_sor.routing.RoutingProblem` plus one
-outflow law per venue. Everything is read through ``venue.between(None, t)``, the causal view
-(``ts_event ≤ t``): data after t cannot change the result, bit for bit.
+outflow law per venue. Only each venue's rows with ``ts_event ≤ t`` are read (the causal view
+``venue.between(None, t)``, its rows found by binary search): data after t cannot change the
+result, bit for bit. Across decisions the look-back outflow comes from running per-event sums
+of the rows already seen (:class:`_CumulativeOutflow`), not a pass over each window.
 
 Per venue k (a **buy** rests on the bid, a sell on the ask):
 
@@ -29,6 +31,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -37,11 +41,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from myopic_sor._typing import Float64Array1D
+from myopic_sor._typing import Float64Array1D, Int64Array1D
 from myopic_sor.config import MyopicSorConfig
 from myopic_sor.data import ACTION_TRADE, SIDE_ASK, SIDE_BID, MarketData, VenueData
 from myopic_sor.exceptions import ConfigError, DataValidationError
-from myopic_sor.features import consolidated_book, ofi_buckets, queue_outflows
+from myopic_sor.features import ofi_buckets, queue_outflows
+from myopic_sor.features._book import _level_sizes
+from myopic_sor.features._flow import _outflow_events, _traded_events
 from myopic_sor.routing._base import OutflowDistribution, RoutingProblem
 from myopic_sor.routing._outflow import OFIConditionedOutflow, OutflowKind, fit_outflow
 
@@ -102,6 +108,153 @@ def _stride_ns(horizon_ns: int, n_strides: int) -> tuple[int, int]:
     return stride, max(round(horizon_ns / stride), 1)
 
 
+_FLOW_COLUMNS = (
+    "ts_event",
+    "action",
+    "side",
+    "price",
+    "size",
+    "bid_px_00",
+    "ask_px_00",
+    "bid_sz_00",
+    "ask_sz_00",
+)
+_MemoryKey = tuple[tuple[int, tuple[int, ...], str], ...]
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    """The array at the end of ``a``'s view chain: while it lives, so does ``a``'s memory."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+class _Running:
+    """Cumulative per-event outflow of one memory's first ``n`` rows, both touches."""
+
+    __slots__ = ("ask", "bid", "broken", "n")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.bid = np.zeros(1, dtype=np.int64)  # bid[i]: outflow of rows 0..i−1; grows
+        self.ask = np.zeros(1, dtype=np.int64)
+        self.broken = False  # unsorted rows: leave the venue to the windowed pass
+
+
+class _CumulativeOutflow:
+    """Per-event cumulative touch outflow of the venues' rows, shared by consecutive decisions.
+
+    A backtest measures the look-back windows of the same venues at every decision, and the
+    windows of t and t + 5 s overlap almost entirely. Each decision's venue data is a causal
+    view (``between(None, t)``: the first k rows of the day's columns), so views of one day
+    share their memory and only grow. Once a venue's memory is asked about a second time, the
+    per-event outflow of the rows seen so far is summed into ``cum`` (``cum[i]`` = the outflow
+    of rows ``0..i−1``) and extended with the new rows of each later view; a stride ``(a, b]``
+    is then ``cum[searchsorted(ts, b, "right")] − cum[searchsorted(ts, a, "right")]``, two
+    binary searches instead of a pass over the window.
+
+    Causal: the rows read are those of the views handed in, below their length k (``ts_event
+    ≤ t``); an event's outflow depends on its own row and the row before it only
+    (:func:`~myopic_sor.features.queue_outflow_events`, the traded part of
+    :func:`~myopic_sor.features.queue_outflows`), so ``cum[:k + 1]`` is the same whatever view
+    extended it. Exact: whole shares summed in int64, as the per-window float64 sums of whole
+    shares are exactly.
+
+    Memory is identified by where each column read starts, its strides and dtype; an entry is
+    dropped when the owner of any of those columns is freed, so its memory cannot be handed to
+    other data meanwhile. The first request for a memory only records it (a one-off call keeps
+    its O(look-back) cost). Like every reader of :class:`~myopic_sor.data.VenueData`, it
+    assumes rows handed out are not rewritten (its columns are read-only views; the reactive
+    market's recorder writes beyond the views only).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # extensions only; _forget (from the GC) takes none
+        self._seen: set[_MemoryKey] = set()
+        self._runs: dict[_MemoryKey, dict[str, _Running]] = {}
+
+    def clear(self) -> None:
+        """Drop every entry (a benchmark's cold start)."""
+        self._seen.clear()
+        self._runs.clear()
+
+    def _forget(self, key: _MemoryKey) -> None:
+        self._seen.discard(key)
+        self._runs.pop(key, None)
+
+    @staticmethod
+    def _key(cols: Sequence[np.ndarray]) -> _MemoryKey:
+        return tuple(
+            (int(a.__array_interface__["data"][0]), tuple(a.strides), a.dtype.str) for a in cols
+        )
+
+    def rows(self, venue: VenueData, source: OutflowSource) -> int:
+        """Rows of the venue's memory summed so far for ``source`` (0: none)."""
+        run = self._runs.get(self._key([venue[c] for c in _FLOW_COLUMNS]), {}).get(source)
+        return 0 if run is None or run.broken else run.n
+
+    def get(
+        self, venue: VenueData, k: int, source: OutflowSource, side: int
+    ) -> Int64Array1D | None:
+        """``cum`` of the venue's first ``k`` rows (length k + 1) at the side's touch, or None
+        (the memory's first request, or unsorted rows)."""
+        cols = [venue[c] for c in _FLOW_COLUMNS]
+        key = self._key(cols)
+        runs = self._runs.get(key)
+        if runs is None:
+            if key not in self._seen:
+                self._seen.add(key)
+                for a in cols:
+                    weakref.finalize(_owner(a), self._forget, key)
+                return None
+            runs = self._runs.setdefault(key, {})
+        with self._lock:
+            run = runs.setdefault(source, _Running())
+            if k > run.n and not run.broken:
+                self._extend(run, venue, k, source)
+            if run.broken:
+                return None
+            return (run.bid if side > 0 else run.ask)[: k + 1]
+
+    @staticmethod
+    def _extend(run: _Running, venue: VenueData, k: int, source: OutflowSource) -> None:
+        n0 = run.n
+        first = max(n0 - 1, 0)  # the row before the new ones gives them their previous book
+        rows = slice(first, k)
+        ts = venue.ts_event[rows]
+        if ts.shape[0] > 1 and bool(np.any(ts[1:] < ts[:-1])):
+            run.broken = True
+            return
+        bid, ask = venue.best_bid[rows], venue.best_ask[rows]
+        per_event = (
+            _traded_events(
+                venue["action"][rows], venue["side"][rows], venue["price"][rows],
+                venue["size"][rows], bid, ask,
+            )
+            if source == "traded"
+            else _outflow_events(
+                bid, _level_sizes(bid, venue["bid_sz_00"][rows]),
+                ask, _level_sizes(ask, venue["ask_sz_00"][rows]),
+                venue["action"][rows],
+            )
+        )  # fmt: skip
+        grown = []
+        for old, values in zip((run.bid, run.ask), per_event, strict=True):
+            new = values[1:] if n0 else values  # the row before was counted already
+            buf = old
+            if buf.shape[0] < k + 1:  # amortised growth: double the capacity
+                buf = np.empty(max(k + 1, 2 * old.shape[0]), dtype=np.int64)
+                buf[: n0 + 1] = old[: n0 + 1]
+            np.cumsum(new, out=buf[n0 + 1 : k + 1])
+            buf[n0 + 1 : k + 1] += buf[n0]
+            grown.append(buf)
+        run.bid, run.ask = grown
+        run.n = k
+
+
+_CUMULATIVE = _CumulativeOutflow()
+
+
 def _per_stride(
     venue: VenueData,
     t_ns: int,
@@ -115,14 +268,22 @@ def _per_stride(
     """Outflow (and level-1 OFI) of each stride ``(t − (n − i) s, t − (n − i − 1) s]``."""
     if source not in ("traded", "total"):
         raise ConfigError(f"outflow source {source!r}: use traded or total")
-    v = venue.between(None, t_ns)
-    if len(v) == 0:
+    ts = venue.ts_event
+    k = int(np.searchsorted(ts, t_ns, side="right"))  # the causal view: rows [0, k)
+    if k == 0:
         return np.zeros(0), np.zeros(0)
     # time before the venue's first event is no data, not "no outflow": it is not counted
-    span = min(lookback_ns, t_ns - int(v.ts_event[0]))
+    span = min(lookback_ns, t_ns - int(ts[0]))
     n_total = max(span, 0) // stride_ns
     if n_total == 0:
         return np.zeros(0), np.zeros(0)
+    cum = None if with_ofi else _CUMULATIVE.get(venue, k, source, side)
+    if cum is not None:
+        # stride edges t − (n − i) s, i = 0..n, all ≤ t: rows [0, k) only
+        edges = t_ns - stride_ns * np.arange(n_total, -1, -1, dtype=np.int64)
+        per: Int64Array1D = np.diff(cum[np.searchsorted(ts[:k], edges, side="right")])
+        return per.astype(np.float64), np.zeros(0)
+    v = venue.take(slice(0, k))
     # buckets [g + i s, g + (i + 1) s) with g = t − n s + 1 are the intervals (…, …] ending at t
     grid = t_ns - n_total * stride_ns + 1
     lo = int(np.searchsorted(v.ts_event, grid, side="left"))
@@ -408,12 +569,18 @@ def outflow_rate(outflows: Sequence[OutflowDistribution], horizon_ns: int) -> fl
     return float(sum(o.mean for o in outflows)) * 60.0 * _NS / hor
 
 
-def _last_rows(md: MarketData, names: Sequence[str], t_ns: int) -> dict[str, VenueData]:
-    out: dict[str, VenueData] = {}
-    for name in names:
-        v = md[name].between(None, t_ns)
-        out[name] = v.take(slice(len(v) - 1, len(v))) if len(v) else v
-    return out
+def _last_rows(md: MarketData, names: Sequence[str], t_ns: int) -> dict[str, int]:
+    """Each venue's last row at or before t (−1: none); rows are read by index, not copied."""
+    return {name: int(np.searchsorted(md[name].ts_event, t_ns, side="right")) - 1 for name in names}
+
+
+def _best_price(prices: Sequence[float], *, highest: bool) -> float:
+    """The consolidated touch of the venues' last quotes (NaN: an empty side, skipped), as
+    :func:`~myopic_sor.features.consolidated_book` computes it for its last row."""
+    quoted = [p for p in prices if not math.isnan(p)]
+    if not quoted:
+        return math.nan
+    return max(quoted) if highest else min(quoted)
 
 
 def router_inputs(
@@ -532,18 +699,17 @@ def router_inputs(
     n_samples: dict[str, int] = {}
     adj: dict[str, float] = {}
     for name in names:
-        row = last[name]
-        if len(row) == 0:
+        venue, row = market_data[name], last[name]
+        if row < 0:
             excluded[name] = "no event at or before t"
             continue
-        px = float(row[f"{rest_col}_px_00"][0])
-        qty = int(row[f"{rest_col}_sz_00"][0])
+        px = float(venue[f"{rest_col}_px_00"][row])
+        qty = int(venue[f"{rest_col}_sz_00"][row])
         if not math.isfinite(px) or qty <= 0:
             excluded[name] = (
                 f"empty {rest_side} side at t (a {'buy' if s > 0 else 'sell'} rests there)"
             )
             continue
-        venue = market_data[name]
         law: OutflowDistribution
         if outflow_kind == "ofi":
             xs, ofi, now = outflow_samples_with_ofi(
@@ -585,7 +751,7 @@ def router_inputs(
             adj[name] = adverse_selection(
                 venue, t, side=s, lookback_ns=look, horizon_ns=adverse_horizon_ns
             )
-    when = _when(t, market_data.timezone)
+    when = _when(t, market_data.timezone) if excluded else ""  # formatted only when needed
     for name, why in excluded.items():
         logger.info("router at %s: venue %s excluded: %s", when, name, why)
     if not kept:
@@ -596,23 +762,23 @@ def router_inputs(
         )
         raise DataValidationError(msg)
 
-    quoting = {n: v for n, v in last.items() if len(v)}
-    nbbo = consolidated_book(
-        MarketData(
-            symbol=market_data.symbol,
-            date=market_data.date,
-            venues=quoting,
-            timezone=market_data.timezone,
-        )
+    # the NBBO at t from each venue's last quote (venue-name order, as consolidated_book)
+    quoting = {n: last[n] for n in sorted(last) if last[n] >= 0}
+    best_bid = _best_price(
+        [float(market_data[n].best_bid[i]) for n, i in quoting.items()], highest=True
     )
-    best_bid, best_ask = float(nbbo.best_bid[-1]), float(nbbo.best_ask[-1])
+    best_ask = _best_price(
+        [float(market_data[n].best_ask[i]) for n, i in quoting.items()], highest=False
+    )
     take_col = "ask" if s > 0 else "bid"
-    opposite = {
-        n: float(v[f"{take_col}_px_00"][0])
-        for n, v in quoting.items()
-        if math.isfinite(float(v[f"{take_col}_px_00"][0])) and int(v[f"{take_col}_sz_00"][0]) > 0
-    }
+    opposite: dict[str, float] = {}
+    for n, i in quoting.items():
+        v = market_data[n]
+        p = float(v[f"{take_col}_px_00"][i])
+        if math.isfinite(p) and int(v[f"{take_col}_sz_00"][i]) > 0:
+            opposite[n] = p
     if not opposite or not (math.isfinite(best_bid) and math.isfinite(best_ask)):
+        when = _when(t, market_data.timezone)
         msg = (
             f"no venue quotes the {take_col} side at {when}: a market order for the "
             f"{'buy' if s > 0 else 'sell'} has nothing to take and the half-spread is undefined"

@@ -175,6 +175,9 @@ class EmpiricalOutflow:
 
     def __post_init__(self) -> None:
         x = _clean_samples(self.samples, type(self).__name__)
+        if self.weights is None and not bool(np.any(np.signbit(x))):
+            self._set_unweighted(x)
+            return
         if self.weights is None:
             w = np.ones(x.size)
         else:
@@ -194,6 +197,27 @@ class EmpiricalOutflow:
         cum[-1] = 1.0
         order = np.argsort(x, kind="stable")
         xs, ws = x[order], w[order] / w.sum()
+        for a in (xs, ws, values, cum):
+            a.setflags(write=False)
+        object.__setattr__(self, "samples", xs)
+        object.__setattr__(self, "weights", ws)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "cum", cum)
+
+    def _set_unweighted(self, x: Float64Array1D) -> None:
+        # equal weights, one sort (the router fits one law per venue per decision): the same
+        # arrays as the weighted path, whose np.unique could only differ in the sign of a
+        # zero (excluded by the caller)
+        xs = np.sort(x, kind="stable")
+        n = xs.size
+        first = np.empty(n, dtype=bool)
+        first[0] = True
+        np.not_equal(xs[1:], xs[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        values = xs[starts]
+        cum = np.append(starts[1:], n).astype(np.float64) / float(n)
+        cum[-1] = 1.0
+        ws = np.full(n, 1.0 / float(n))
         for a in (xs, ws, values, cum):
             a.setflags(write=False)
         object.__setattr__(self, "samples", xs)
