@@ -10,25 +10,38 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from myopic_sor._typing import Float64Array1D, Int64Array1D, UInt8Array1D
+from myopic_sor._typing import Float64Array1D, Float64Array2D, Int64Array1D, UInt8Array1D
 from myopic_sor.data._schema import ACTION_CLEAR, ACTION_TRADE, SIDE_ASK, SIDE_BID
 from myopic_sor.simulation._kernels import (
+    F_KIND,
+    F_ORDER,
+    F_ROW,
+    F_SIZE,
     FILL_CROSS,
     FILL_QUEUE,
     FILL_THROUGH,
+    O_AHEAD,
+    O_PREV,
+    O_PRICE,
+    O_REM,
+    O_SIDE,
+    O_TRADED,
     STATUS_CLEAR,
     STATUS_DONE,
     STATUS_FULL,
     STATUS_STOP,
+    FloatLevels,
+    Int64Array2D,
+    IntLevels,
 )
 from myopic_sor.simulation._queue import queue_model_from_code
 
-__all__ = ["level_qty", "replay_kernel"]
+__all__ = ["level_qty", "level_qty_of", "replay_kernel"]
 
 
 def level_qty(  # noqa: PLR0917 - same signature as the kernel helper
-    px_levels: Sequence[Float64Array1D],
-    sz_levels: Sequence[Int64Array1D],
+    px_levels: FloatLevels,
+    sz_levels: IntLevels,
     i: int,
     p: float,
     s: int,
@@ -36,16 +49,26 @@ def level_qty(  # noqa: PLR0917 - same signature as the kernel helper
 ) -> int:
     """Displayed size at ``p`` on our side after row ``i``: size, 0 (empty) or −1 (unknown).
 
+    See :func:`level_qty_of`, here on row ``i`` of one array per level.
+    """
+    return level_qty_of([float(a[i]) for a in px_levels], [int(a[i]) for a in sz_levels], p, s, tol)
+
+
+def level_qty_of(
+    prices: Sequence[float], sizes: Sequence[int], p: float, s: int, tol: float
+) -> int:
+    """Displayed size at ``p`` in one book side (prices and sizes from the touch outwards) for
+    an order of side ``s``: size, 0 (empty) or −1 (unknown).
+
     Walk the levels from the touch: an empty level (the side ends) or a level worse than ``p``
     (``p`` sits in a gap or inside the spread) means nothing is displayed at ``p``; a level at
     ``p`` gives its size; when every displayed level is better than ``p`` we cannot know.
     """
-    for prices, sizes in zip(px_levels, sz_levels, strict=True):
-        x = float(prices[i])
+    for x, q in zip(prices, sizes, strict=True):
         if math.isnan(x):
             return 0
         if abs(x - p) <= tol:
-            return int(sizes[i])
+            return int(q)
         worse_than_p = x < p - tol if s == 1 else x > p + tol
         if worse_than_p:
             return 0
@@ -60,27 +83,22 @@ def replay_kernel(  # noqa: PLR0917 - same signature as the kernel
     side: UInt8Array1D,
     price: Float64Array1D,
     size: Int64Array1D,
-    bid_px: Sequence[Float64Array1D],
-    bid_sz: Sequence[Int64Array1D],
-    ask_px: Sequence[Float64Array1D],
-    ask_sz: Sequence[Int64Array1D],
-    o_side: Int64Array1D,
-    o_price: Float64Array1D,
-    o_rem: Int64Array1D,
-    o_ahead: Float64Array1D,
-    o_prev: Int64Array1D,
-    o_traded: Float64Array1D,
+    bid_px: FloatLevels,
+    bid_sz: IntLevels,
+    ask_px: FloatLevels,
+    ask_sz: IntLevels,
+    o_int: Int64Array2D,
+    o_flt: Float64Array2D,
     queue_code: int,
     queue_param: float,
     tol: float,
-    f_row: Int64Array1D,
-    f_order: Int64Array1D,
+    f_int: Int64Array2D,
     f_price: Float64Array1D,
-    f_size: Int64Array1D,
-    f_kind: Int64Array1D,
 ) -> tuple[int, int, int]:
     model = queue_model_from_code(queue_code, queue_param)
-    n, m, cap = len(ts), len(o_side), len(f_row)
+    o_side, o_rem, o_prev = o_int[O_SIDE], o_int[O_REM], o_int[O_PREV]  # views: updated in place
+    o_price, o_ahead, o_traded = o_flt[O_PRICE], o_flt[O_AHEAD], o_flt[O_TRADED]
+    n, m, cap = len(ts), len(o_side), len(f_price)
     fills: list[tuple[int, int, float, int, int]] = []
 
     def fill(i: int, j: int, qty: int, kind: int) -> None:
@@ -89,7 +107,8 @@ def replay_kernel(  # noqa: PLR0917 - same signature as the kernel
 
     def flush(i: int, status: int) -> tuple[int, int, int]:
         for k, (row, j, p, q, kind) in enumerate(fills):
-            f_row[k], f_order[k], f_price[k], f_size[k], f_kind[k] = row, j, p, q, kind
+            f_int[F_ROW, k], f_int[F_ORDER, k], f_int[F_SIZE, k], f_int[F_KIND, k] = row, j, q, kind
+            f_price[k] = p
         return i, len(fills), status
 
     i = start

@@ -8,6 +8,7 @@ from typing import Any
 import numba
 import numpy as np
 import pytest
+from _kernel_drive import drive
 
 from myopic_sor.data import generate_market_data
 from myopic_sor.simulation import ReplayExchange, _kernels, _python
@@ -40,38 +41,14 @@ def _random_book(rng: np.random.Generator, n: int, levels: int) -> tuple[Any, ..
 
 
 def _random_orders(rng: np.random.Generator, m: int, touch: float) -> list[np.ndarray]:
+    """(o_int, o_flt) of ``m`` random orders around ``touch``."""
     side = rng.choice(np.array([1, -1], dtype=np.int64), m)
     price = touch + TICK * np.where(side > 0, -rng.integers(0, 4, m), rng.integers(1, 5, m))
     rem = rng.integers(1, 500, m).astype(np.int64)
     prev = rng.integers(-1, 400, m).astype(np.int64)
     ahead = np.where(prev < 0, np.inf, rng.random(m) * np.maximum(prev, 0))
     traded = np.zeros(m)
-    return [side, price.astype(np.float64), rem, ahead.astype(np.float64), prev, traded]
-
-
-def _drive(
-    fn: Any, data: tuple[Any, ...], orders: list[np.ndarray], *, code: int, param: float, cap: int
-) -> list[object]:
-    """Run ``fn`` over the whole book as the exchange does (first to the middle, then to the
-    end; skipping clear rows, resuming after a full buffer); record every output."""
-    state = [a.copy() for a in orders]
-    bufs = [np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap),
-            np.zeros(cap, np.int64), np.zeros(cap, np.int64)]  # fmt: skip
-    ts = data[0]
-    out: list[object] = []
-    row, stop = 0, int(ts[len(ts) // 2])
-    for _ in range(10_000):
-        nxt, nf, status = fn(row, stop, *data, *state, code, param, 1e-6, *bufs)
-        out.append((nxt, nf, status, *(b[:nf].tolist() for b in bufs)))
-        out.append([s.tolist() for s in state])
-        row = nxt + (status == _kernels.STATUS_CLEAR)
-        if status == _kernels.STATUS_STOP:
-            if stop >= int(ts[-1]):
-                break
-            stop = int(ts[-1])
-        if status == _kernels.STATUS_DONE:
-            break
-    return out
+    return [np.stack([side, rem, prev]), np.stack([price, ahead, traded]).astype(np.float64)]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -82,8 +59,8 @@ def test_replay_kernel_matches_its_python_twin(seed: int, code: int, param: floa
     orders = _random_orders(rng, 6, float(data[5][0][0]))
     cap = 16 if seed % 2 else 4096  # a small buffer exercises the "full" stop
     kw = {"code": code, "param": param, "cap": cap}
-    fast = _drive(_kernels.replay_kernel, data, orders, **kw)
-    slow = _drive(_python.replay_kernel, data, orders, **kw)
+    fast = drive(_kernels.replay_kernel, data, orders, **kw)
+    slow = drive(_python.replay_kernel, data, orders, **kw)
     assert fast == slow
     assert any(x[1] for x in fast[::2])  # something filled: the test can fail
 
