@@ -16,6 +16,7 @@ value **as given (fixed, not estimated)**; otherwise λ is estimated causally be
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -275,14 +276,7 @@ def sensitivity_analysis(
             lam, source = base.lambda_value, f"fixed by the sweep ({key}), not estimated"
         else:
             lam, source = _estimated_lambda(market_data, parent, cfg, data_root, lambda_cache)
-        params = MyopicParameters(
-            lambda_value=lam,
-            beta=base.beta,
-            volatility=base.volatility,
-            adv=base.adv,
-            T=base.T,
-            Q_0=base.Q_0,
-        )
+        params = dataclasses.replace(base, lambda_value=lam)
         run_seed = seed if seed is not None else cfg.seed
         engine = Backtester(
             market_data, cfg, queue_model=queue_model, latency_us=latency_us, seed=run_seed

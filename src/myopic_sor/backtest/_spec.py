@@ -24,6 +24,7 @@ else ``lambda_estimation.fallback_lambda`` with a warning. ``lambda_source`` say
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import warnings
@@ -218,15 +219,7 @@ class _Job:
         cfg = self.cfg
         if params is None:
             lam, source = causal_lambda(self.md, self.parent.start_ns, cfg, self.data_path)
-            base = MyopicParameters.from_config(cfg.myopic)
-            params = MyopicParameters(
-                lambda_value=lam,
-                beta=base.beta,
-                volatility=base.volatility,
-                adv=base.adv,
-                T=base.T,
-                Q_0=base.Q_0,
-            )
+            params = dataclasses.replace(MyopicParameters.from_config(cfg.myopic), lambda_value=lam)
         else:
             source = "myopic_params"
         forecaster = (
@@ -348,11 +341,18 @@ def run_job_with_myopic(
         return stock, job.traditional()
     try:
         return stock, job.myopic(myopic_params, alpha=alpha)
-    except Exception as exc:  # the spec's fail-safe: fall back to the traditional approach
+    except _MYOPIC_FAILURES as exc:  # the spec's fail-safe: fall back to the traditional path
         logger.error("myopic scheduling failed for %s %s: %s; falling back", stock, day, exc)
         out = job.traditional()
         out["fallback_reason"] = f"{type(exc).__name__}: {exc}"
         return stock, out
+
+
+# What the myopic path may fail with and the traditional path still answer: the library's
+# own errors (infeasible schedule, bad data, no convergence) and numerical ones. A programming
+# error (NameError, TypeError, ...) is not a market condition: it propagates instead of being
+# hidden behind a fallback.
+_MYOPIC_FAILURES = (MyopicSorError, ValueError, ArithmeticError)
 
 
 def _improvement(myo: Mapping[str, Any], trad: Mapping[str, Any], side: int) -> dict[str, float]:
@@ -416,7 +416,7 @@ def compare_myopic_vs_traditional(
     trad = job.traditional()
     try:
         myo = job.myopic(myopic_params, alpha=alpha)
-    except Exception as exc:  # the spec's fail-safe
+    except _MYOPIC_FAILURES as exc:  # the spec's fail-safe
         logger.error("myopic scheduling failed for %s %s: %s; falling back", stock, day, exc)
         myo = dict(trad)
         myo["fallback_reason"] = f"{type(exc).__name__}: {exc}"

@@ -8,6 +8,7 @@ settings and seed for every strategy. Results go to ``<out>/<config hash>/`` ato
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -197,10 +198,7 @@ def run_parent(
             raise ConfigError("give DATA (files or a layout directory), or --reactive")
         market, parent = load_parent(paths, cfg, side=side, quantity=quantity, date=date)
         lam, lam_source = causal_lambda(market, parent.start_ns, cfg, None)
-        base = MyopicParameters.from_config(cfg.myopic)
-        params = MyopicParameters(
-            lambda_value=lam, beta=base.beta, volatility=base.volatility, adv=base.adv, T=base.T
-        )
+        params = dataclasses.replace(MyopicParameters.from_config(cfg.myopic), lambda_value=lam)
         p0 = arrival_mid(market, parent.start_ns)
         data = [str(p) for p in paths]
     engine = Backtester(market, cfg, queue_model=queue_model, latency_us=latency_us, seed=cfg.seed)

@@ -196,13 +196,7 @@ class EmpiricalOutflow:
         cum = cum / cum[-1]
         cum[-1] = 1.0
         order = np.argsort(x, kind="stable")
-        xs, ws = x[order], w[order] / w.sum()
-        for a in (xs, ws, values, cum):
-            a.setflags(write=False)
-        object.__setattr__(self, "samples", xs)
-        object.__setattr__(self, "weights", ws)
-        object.__setattr__(self, "values", values)
-        object.__setattr__(self, "cum", cum)
+        self._store(x[order], w[order] / w.sum(), values, cum)
 
     def _set_unweighted(self, x: Float64Array1D) -> None:
         # equal weights, one sort (the router fits one law per venue per decision): the same
@@ -217,7 +211,12 @@ class EmpiricalOutflow:
         values = xs[starts]
         cum = np.append(starts[1:], n).astype(np.float64) / float(n)
         cum[-1] = 1.0
-        ws = np.full(n, 1.0 / float(n))
+        self._store(xs, np.full(n, 1.0 / float(n)), values, cum)
+
+    def _store(
+        self, xs: Float64Array1D, ws: Float64Array1D, values: Float64Array1D, cum: Float64Array1D
+    ) -> None:
+        """Freeze the law's arrays (sorted samples, their weights, distinct values, CDF)."""
         for a in (xs, ws, values, cum):
             a.setflags(write=False)
         object.__setattr__(self, "samples", xs)

@@ -199,6 +199,23 @@ def test_spec_api_falls_back_to_traditional_when_myopic_fails(layout: Path) -> N
     assert res["total_size"] == 2000
 
 
+def test_spec_api_does_not_hide_a_programming_error(
+    layout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a bug is not a market condition: it surfaces instead of a quiet traditional fallback
+    from myopic_sor.backtest import _spec
+
+    def broken(self: object, params: object, *, alpha: str) -> None:
+        raise NameError("name 'undefined_helper' is not defined")
+
+    monkeypatch.setattr(_spec._Job, "myopic", broken)
+    args = ("AAPL", "2025-04-02", {"S": 500}, str(layout), 60, ("09", "50"), ("10", "05"))
+    with pytest.raises(NameError, match="undefined_helper"):
+        run_job_with_myopic(*args, (0, 10), None, True)
+    with pytest.raises(NameError, match="undefined_helper"):
+        compare_myopic_vs_traditional(*args, (0, 10))
+
+
 def test_parent_order_checks() -> None:
     with pytest.raises(ConfigError, match="whole number of shares"):
         ParentOrder("X", 1, 0, 0, 10)
