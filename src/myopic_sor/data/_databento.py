@@ -70,7 +70,7 @@ from myopic_sor.data._dbn import (
     zstd_compress,
 )
 from myopic_sor.data._layout import dataset_to_venue, parse_layout_name, venue_to_dataset
-from myopic_sor.data._schema import MAX_LEVELS, VenueData, level_column
+from myopic_sor.data._schema import MAX_LEVELS, VenueData, _coerce, _level_dtype, level_column
 from myopic_sor.exceptions import DataFormatError, DataNotFoundError, DataQualityWarning
 
 __all__ = [
@@ -750,13 +750,28 @@ def _from_table(
     for name in ("depth", "flags", "sequence", "status"):
         if name in names:
             cols[name] = take(_ints(table[name], name, path))
+    # each side's levels of one kind as the rows of one (levels, n) block: the same memory as
+    # separate columns, and the replay kernel reads them as one 2-D view (no per-level tuple)
+    blocks: dict[tuple[str, str], npt.NDArray[Any]] = {}
+
+    def level(kind: str, side: str, lvl: int, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        name = level_column(kind, side, lvl)
+        want = _level_dtype(name)  # the canonical dtype, so VenueData keeps the rows uncopied
+        values = _coerce(name, values, want, str(path))
+        block = blocks.get((kind, side))
+        if block is None:
+            block = blocks[(kind, side)] = np.empty((levels, values.shape[0]), want)
+        block[lvl] = values
+        row: npt.NDArray[Any] = block[lvl]
+        return row
+
     for lvl in range(levels):
         for side in ("bid", "ask"):
             px = level_column("px", side, lvl)
-            cols[px] = take(_prices(table[px], px, path))
+            cols[px] = level("px", side, lvl, take(_prices(table[px], px, path)))
             for kind in ("sz", "ct") if counts else ("sz",):
                 name = level_column(kind, side, lvl)
-                cols[name] = take(_ints(table[name], name, path))
+                cols[name] = level(kind, side, lvl, take(_ints(table[name], name, path)))
     known = set(cols) | _IGNORED | {"symbol"}
     extra = [c for c in names if c not in known]
     if extra:

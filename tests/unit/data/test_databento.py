@@ -899,3 +899,21 @@ def test_a_file_of_several_publishers_is_refused(tmp_path: Path) -> None:
     pq.write_table(pa.Table.from_pandas(df), path)
     with pytest.raises(DataFormatError, match=r"2 publishers \(publisher_id 2, 39\).*split it"):
         read_mbp_parquet(path)
+
+
+def test_parquet_levels_share_one_block_per_side_and_kind(tmp_path: Path) -> None:
+    # each side's levels of one kind are the rows of one block: the replay reads them as one
+    # 2-D view (its fast path), and the values are the file's
+    from myopic_sor.simulation._replay import _levels
+
+    rng = np.random.default_rng(18)
+    vd = _venue(50, rng)
+    back = read_mbp_parquet(write_venue(vd, tmp_path / "b.parquet"), venue="XNAS")
+    _assert_same(back, vd)
+    for kind in ("px", "sz", "ct"):
+        for side in ("bid", "ask"):
+            cols = [back[f"{side}_{kind}_{lvl:02d}"] for lvl in range(back.levels)]
+            view = _levels(cols)
+            assert isinstance(view, np.ndarray), (kind, side)
+            assert view.shape == (back.levels, 50)
+            np.testing.assert_array_equal(view, np.vstack(cols))
