@@ -407,9 +407,11 @@ class Backtester:
         pending: dict[tuple[int, int], tuple[Allocation, dict[str, str]]] = {}
 
         def view_at(t: int, sent: int, filled: int) -> DecisionView:
+            md_t = src.view(t)  # one cut per decision, shared by the strategy and the router
+
             def unfavourable(shares: int) -> tuple[bool, str]:
                 try:
-                    alloc, excl = self._route(src.view(t), t, abs(shares), side, rng)
+                    alloc, excl = self._route(md_t, t, abs(shares), side, rng)
                 except DataValidationError as exc:  # nothing to judge by: send, the router
                     return False, f"not judged ({exc})"  # falls back to a market order
                 pending[(t, abs(shares))] = (alloc, excl)
@@ -420,7 +422,7 @@ class Backtester:
 
             return DecisionView(
                 t_ns=t,
-                market_data=src.view(t),
+                market_data=md_t,
                 frame=src.frame_at(t),
                 sent=side * sent,
                 filled=side * filled,

@@ -146,6 +146,28 @@ class Allocation:
     venues: tuple[str, ...]
     info: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_vector(
+        cls,
+        x: Sequence[float] | Float64Array1D,
+        venues: tuple[str, ...],
+        *,
+        expected_cost: float,
+        p_underfill: float,
+        method: str,
+        info: dict[str, Any],
+    ) -> Allocation:
+        """The allocation of a solver's vector ``x = (M, L_1, …, L_K)``."""
+        return cls(
+            market=float(x[0]),
+            limit=tuple(float(v) for v in x[1:]),
+            expected_cost=float(expected_cost),
+            p_underfill=float(p_underfill),
+            method=method,
+            venues=venues,
+            info=info,
+        )
+
     @property
     def total(self) -> float:
         """M + Σ L_k, shares placed."""

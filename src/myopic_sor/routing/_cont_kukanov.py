@@ -400,14 +400,8 @@ def solve_closed_form(
         cost -= (h + r - lo) * g_l
         p_under = outflow.cdf(float(np.nextafter(q + d, -math.inf))) if d > 0.0 else 0.0
         info["cost_from"] = "the law (Gauss-Legendre on the CDF)"
-    return Allocation(
-        market=float(x[0]),
-        limit=(float(x[1]),),
-        expected_cost=float(cost),
-        p_underfill=float(p_under),
-        method="closed_form",
-        venues=problem.venues,
-        info=info,
+    return Allocation.from_vector(
+        x, problem.venues, expected_cost=cost, p_underfill=p_under, method="closed_form", info=info
     )
 
 
@@ -534,14 +528,8 @@ def solve_sa(
         use_numba=use_numba,
     )
     cost, p_under = _evaluate(problem, x, cap)
-    return Allocation(
-        market=float(x[0]),
-        limit=tuple(float(v) for v in x[1:]),
-        expected_cost=cost,
-        p_underfill=p_under,
-        method="sa",
-        venues=problem.venues,
-        info=info,
+    return Allocation.from_vector(
+        x, problem.venues, expected_cost=cost, p_underfill=p_under, method="sa", info=info
     )
 
 
@@ -837,14 +825,8 @@ def solve_lp(
             ConvergenceWarning,
             stacklevel=2,
         )
-    return Allocation(
-        market=float(x[0]),
-        limit=tuple(float(v) for v in x[1:]),
-        expected_cost=value,
-        p_underfill=p_under,
-        method="lp",
-        venues=problem.venues,
-        info=info,
+    return Allocation.from_vector(
+        x, problem.venues, expected_cost=value, p_underfill=p_under, method="lp", info=info
     )
 
 
@@ -1134,14 +1116,8 @@ class ContKukanovRouter:
                 venues=problem.venues,
                 info=info,
             )
-        return Allocation(
-            market=float(x[0]),
-            limit=tuple(float(v) for v in x[1:]),
-            expected_cost=cost,
-            p_underfill=p_under,
-            method=method,
-            venues=problem.venues,
-            info=info,
+        return Allocation.from_vector(
+            x, problem.venues, expected_cost=cost, p_underfill=p_under, method=method, info=info
         )
 
 

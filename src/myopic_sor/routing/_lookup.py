@@ -479,13 +479,12 @@ class LookupRouter:
             "fee": problem.fee,
             "n_samples": int(self.n_samples),
         }
-        return Allocation(
-            market=float(x[0]),
-            limit=tuple(float(v) for v in x[1:]),
+        return Allocation.from_vector(
+            x,
+            problem.venues,
             expected_cost=expected_cost(problem, x, xi),
             p_underfill=underfill_probability(problem, x, xi),
             method="lookup",
-            venues=problem.venues,
             info=info,
         )
 

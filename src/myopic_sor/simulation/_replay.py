@@ -472,6 +472,27 @@ class _ExchangeBase(ABC):
     _names: tuple[str, ...]
     _orders: list[_Order]
     _log: _FillLog
+    latency: LatencyModel
+
+    @staticmethod
+    def _limit_terms(price: float, cancel_after_ns: int | None) -> tuple[float, int | None]:
+        """A limit order's price and router horizon, checked: (price, horizon ns or None)."""
+        p = float(price)
+        if not (math.isfinite(p) and p > 0):
+            raise ConfigError(f"limit order: price {price!r} must be a finite price > 0")
+        if cancel_after_ns is None:
+            return p, None
+        horizon = _time(cancel_after_ns, "cancel_after_ns")
+        if horizon <= 0:
+            raise ConfigError(f"cancel_after_ns={horizon}: the horizon must be > 0 ns")
+        return p, horizon
+
+    def _set_expiry(self, o: _Order, venue: str, t: int, horizon: int | None) -> None:
+        """The horizon's cancel is sent at ``t + horizon`` and acts after the entry latency
+        (never before the order itself rests)."""
+        if horizon is not None:
+            t_c = t + horizon
+            o.expiry = max(t_c + self.latency.entry_delay_ns(venue, t_c), o.ts_eff)
 
     @property
     @abstractmethod
@@ -697,13 +718,7 @@ class ReplayExchange(_ExchangeBase):
         b = self._book(venue)
         s = as_side(side)
         q = _shares(size, "limit order")
-        p = float(price)
-        if not (math.isfinite(p) and p > 0):
-            raise ConfigError(f"limit order: price {price!r} must be a finite price > 0")
-        if cancel_after_ns is not None:
-            cancel_after_ns = _time(cancel_after_ns, "cancel_after_ns")
-            if cancel_after_ns <= 0:
-                raise ConfigError(f"cancel_after_ns={cancel_after_ns}: the horizon must be > 0 ns")
+        p, horizon = self._limit_terms(price, cancel_after_ns)
         t_eff = self._effective(b, t)
         self._advance_book(b, t_eff)
         self._now = t
@@ -727,9 +742,7 @@ class ReplayExchange(_ExchangeBase):
             o.ahead, o.prev = self.queue_model.on_entry(float(lq)), lq
         else:
             o.ahead, o.prev = math.inf, -1  # beyond the displayed levels: unknown until shown
-        if cancel_after_ns is not None:
-            t_c = t + cancel_after_ns
-            o.expiry = max(t_c + self.latency.entry_delay_ns(b.name, t_c), t_eff)
+        self._set_expiry(o, b.name, t, horizon)
         o.resting = True
         self._orders.append(o)
         b.rest(o)

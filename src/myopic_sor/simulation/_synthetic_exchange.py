@@ -238,21 +238,13 @@ class SyntheticExchange(_ExchangeBase):
         v = self._venue(venue)
         s = as_side(side)
         q = _shares(size, "limit order")
-        p = float(price)
-        if not (math.isfinite(p) and p > 0):
-            raise ConfigError(f"limit order: price {price!r} must be a finite price > 0")
-        if cancel_after_ns is not None:
-            cancel_after_ns = _time(cancel_after_ns, "cancel_after_ns")
-            if cancel_after_ns <= 0:
-                raise ConfigError(f"cancel_after_ns={cancel_after_ns}: the horizon must be > 0 ns")
+        p, horizon = self._limit_terms(price, cancel_after_ns)
         t_eff = self._effective(v, t)
         self._expire_until(t_eff)
         self._now = t
         mid = self.market.place_limit_order(v, int(s), p, q, t_eff)
         o = _Order(len(self._orders), v, int(s), "limit", p, q, t, t_eff, catch_up=catch_up)
-        if cancel_after_ns is not None:
-            t_c = t + cancel_after_ns
-            o.expiry = max(t_c + self.latency.entry_delay_ns(self._names[v], t_c), t_eff)
+        self._set_expiry(o, self._names[v], t, horizon)
         o.resting = True
         self._orders.append(o)
         self._mid[o.oid] = mid
